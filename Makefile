@@ -1,0 +1,61 @@
+# Virtual Mentor. Quick start: `make demo` runs it, `make test` proves it.
+# Everything installs into .venv from pyproject.toml, pinned by constraints.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help demo test lint bench browser lock clean
+
+help:
+	@echo "make demo    set up and run the tool on 127.0.0.1:$(PORT) (web + worker + beat)"
+	@echo "make test    set up and run the test suite (PYTEST_ARGS=... to pass options)"
+	@echo "make lint    ruff and mypy"
+	@echo "make bench   run the benchmarks (ONLY=<name> for one)"
+	@echo "make browser install Debian's Chromium for the browser tests (root)"
+	@echo "make lock    re-pin constraints.txt to the newest allowed versions"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Virtual Mentor needs Python 3.11 or newer; run make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) demo run --port $(PORT)
+
+test: $(STAMP) browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY))
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+# As root we install it; otherwise the browser tests skip and say how to install it.
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's Chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium not found: browser tests will be skipped (apt-get install chromium)"; fi
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^virtual-mentor' > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""Virtual Mentor: an LTI 1.3 tool that brings mentoring into the course."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool import cli, errors, extensions, logs
+from lti_tool.database import engine_options, normalise_database_url
+from lti_tool.ops.services import make_clock
+from lti_tool.ops.views import bp as ops_bp
+from lti_tool.settings import ROOT, load_settings, validate
+from xapi.views import bp as xapi_bp
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the WSGI app: settings, then extensions, then blueprints, then the CLI."""
+    settings = load_settings(test_config)
+    validate(settings)
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / settings["INSTANCE_PATH"]),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(settings)
+    _derive_flask_settings(app)
+
+    logs.configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"], app.config["ENV"])
+    logs.init_request_logging(app)
+    extensions.init_database(app)
+    extensions.init_celery(app)
+    app.extensions["clock"] = make_clock(app)
+    errors.register_error_handlers(app)
+    if hops := app.config["HTTP_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(xapi_bp)
+    cli.register_cli(app)
+    return app
+
+
+def _derive_flask_settings(app: Flask) -> None:
+    """Fill in what Flask and its extensions read from our settings."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config = app.config
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret_key(app)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        config["SQLALCHEMY_DATABASE_URI"],
+        config["DATABASE_POOL_SIZE"],
+        config["DATABASE_CONNECT_TIMEOUT"],
+    )
+    config["MAX_CONTENT_LENGTH"] = config["HTTP_MAX_CONTENT_LENGTH"]
+    config["TESTING"] = config["ENV"] == "testing"
+    production = config["ENV"] == "production"
+    config["SESSION_COOKIE_SECURE"] = production
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["PREFERRED_URL_SCHEME"] = "https" if production else "http"
+
+
+def _development_secret_key(app: Flask) -> str:
+    """Outside production a missing key is made once and kept in the instance folder."""
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()

@@ -1,0 +1,12 @@
+"""Admin commands: ``flask --app wsgi <group> <command>``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lti_tool.demo import demo_cli
+
+
+def register_cli(app: Flask) -> None:
+    """Attach every command group (``db`` comes from Flask-Migrate)."""
+    app.cli.add_command(demo_cli)

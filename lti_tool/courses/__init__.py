@@ -1,0 +1,1 @@
+"""Courses (LTI contexts), the people in them and their enrollments."""

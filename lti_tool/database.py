@@ -1,0 +1,112 @@
+"""The declarative base, column types and engine tuning shared by every model."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, DateTime, Engine, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.types import TypeDecorator
+
+#: Execution option marking a connection that only reads.
+READ_ONLY = "vm_read_only"
+#: Stable constraint names, so Alembic migrations (and SQLite batch mode) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Every model's base; its metadata is the one Alembic migrates."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes and store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use lti_tool.clock.now()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def engine_options(database_url: str, pool_size: int, connect_timeout: int) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": connect_timeout + 2}}
+    return {
+        "pool_pre_ping": True,  # a restarted PostgreSQL leaves dead pooled connections behind
+        "pool_size": pool_size,
+        "connect_args": {"connect_timeout": connect_timeout},
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for postgresql:// URLs (SQLAlchemy would otherwise pick psycopg2)."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def tune_sqlite(engine: Engine) -> None:
+    """Make SQLite safe for web, worker and beat processes sharing one file.
+
+    pysqlite's own transaction handling breaks SAVEPOINT and starts transactions lazily;
+    we take over (as SQLAlchemy's pysqlite docs show) and BEGIN IMMEDIATE, so a transaction
+    that reads and then writes never fails on a lock upgrade while another process writes.
+    A connection marked ``read_only()`` begins DEFERRED instead: under WAL a reader never
+    waits for a writer, even one in the same process.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only(connection: Connection) -> Connection:
+    """Mark a connection as one that only reads (SQLite then never waits for a writer)."""
+    return connection.execution_options(**{READ_ONLY: True})
+
+
+def upsert(session: Session, model: type[Base], values: dict[str, Any], keys: list[str]) -> None:
+    """Insert a row, or update it where the unique ``keys`` already match (one statement)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values)
+    updates = {name: statement.excluded[name] for name in values if name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))

@@ -1,0 +1,177 @@
+"""The embedded demo: demo data, the demo clock, and web + worker + beat in one command."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.courses.models import Course, Enrollment, Person, Role
+from lti_tool.extensions import db
+from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
+from lti_tool.ops.services import advance_demo_clock, demo_clock_offset, reset_demo_clock
+
+DEMO_ISSUER = "http://127.0.0.1:8000/dev-platform"
+DEMO_CLIENT_ID = "virtual-mentor-demo"
+DEMO_DEPLOYMENT = "demo-deployment-1"
+DEMO_COURSE = ("demo-course-1", "Customer Service Essentials", "CSE-101")
+#: (subject, given name, family name, email, role)
+DEMO_PEOPLE = [
+    ("demo-mentor", "Maya", "Okafor", "maya.okafor@example.com", Role.INSTRUCTOR),
+    ("demo-learner-1", "Ada", "Lindqvist", "ada.lindqvist@example.com", Role.LEARNER),
+    ("demo-learner-2", "Tomás", "Reyes", "tomas.reyes@example.com", Role.LEARNER),
+]
+M = TypeVar("M")
+_DURATION = re.compile(r"^(\d+)([dhms])$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+@click.group("demo", cls=AppGroup)
+@with_appcontext
+def demo_cli() -> None:
+    """The embedded demo (not available in production)."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("Demo commands are not available in production.")
+
+
+@demo_cli.command("seed")
+def seed_command() -> None:
+    """Load the demo platform, course and people (safe to run again)."""
+    course = seed_demo_data(db.session())
+    click.echo(f"Demo data ready: {course.title} with {len(course.enrollments)} people.")
+
+
+def seed_demo_data(session: Session) -> Course:
+    """Create the demo registration, deployment, course and people if they are missing."""
+    registration = _get_or_add(
+        session,
+        PlatformRegistration,
+        issuer=DEMO_ISSUER,
+        client_id=DEMO_CLIENT_ID,
+        defaults={
+            "name": "Embedded demo platform",
+            "auth_login_url": f"{DEMO_ISSUER}/auth",
+            "auth_token_url": f"{DEMO_ISSUER}/token",
+            "key_set_url": f"{DEMO_ISSUER}/jwks",
+            "status": RegistrationStatus.ACTIVE,
+            "auto_activate_deployments": True,
+        },
+    )
+    deployment = _get_or_add(
+        session,
+        Deployment,
+        registration=registration,
+        deployment_id=DEMO_DEPLOYMENT,
+        defaults={"status": RegistrationStatus.ACTIVE},
+    )
+    context_id, title, label = DEMO_COURSE
+    course = _get_or_add(
+        session,
+        Course,
+        deployment=deployment,
+        context_id=context_id,
+        defaults={"title": title, "label": label},
+    )
+    for subject, given, family, email, role in DEMO_PEOPLE:
+        person = _get_or_add(
+            session,
+            Person,
+            registration=registration,
+            subject=subject,
+            defaults={
+                "given_name": given,
+                "family_name": family,
+                "name": f"{given} {family}",
+                "email": email,
+                "time_zone": "Europe/Paris",
+            },
+        )
+        _get_or_add(session, Enrollment, course=course, person=person, defaults={"role": role})
+    session.commit()
+    return course
+
+
+def _get_or_add(session: Session, model: type[M], defaults: dict[str, Any], **keys: Any) -> M:
+    found = session.scalar(select(model).filter_by(**keys))
+    if found is None:
+        found = model(**keys, **defaults)
+        session.add(found)
+        session.flush()
+    return found
+
+
+@demo_cli.command("clock")
+@click.option(
+    "--advance", "advance", metavar="DURATION", help="Move time forward, e.g. 1d, 3h, 30m."
+)
+@click.option("--reset", is_flag=True, help="Return to real time.")
+def clock_command(advance: str | None, reset: bool) -> None:
+    """Show, fast-forward or reset the demo clock (follow-ups fall due as if time passed)."""
+    if not current_app.config["DEMO_CLOCK"]:
+        raise click.ClickException("The demo clock is off (VM_DEMO_CLOCK=false).")
+    if reset:
+        reset_demo_clock(db.session())
+    elif advance:
+        advance_demo_clock(db.session(), parse_duration(advance))
+    offset = demo_clock_offset(db.session())
+    click.echo(
+        f"Demo clock: {offset // 86400}d {offset % 86400 // 3600}h "
+        f"{offset % 3600 // 60}m ahead of real time."
+    )
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration like 2d, 6h, 15m or 30s."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration like 2d, 6h, 15m or 30s.")
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+@demo_cli.command("run")
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+def run_command(port: int) -> None:
+    """Run web, worker and beat together on 127.0.0.1; Ctrl-C stops all of them."""
+    from honcho.manager import Manager  # noqa: PLC0415 (only this command needs it)
+
+    bin_dir = Path(sys.executable).parent
+    manager = Manager()
+    manager.add_process(
+        "web",
+        f"{bin_dir}/gunicorn --bind 127.0.0.1:{port} --workers 2 --threads 4 "
+        "--error-logfile - wsgi:app",
+    )
+    manager.add_process(
+        "worker", f"{bin_dir}/celery -A wsgi:celery worker --pool threads --concurrency 4 -l INFO"
+    )
+    manager.add_process("beat", f"{bin_dir}/celery -A wsgi:celery beat -l INFO")
+    url = f"http://127.0.0.1:{port}/"
+    threading.Thread(target=_announce_when_up, args=(url,), daemon=True).start()
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+def _announce_when_up(url: str, wait_seconds: float = 60) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}healthz", timeout=1):  # noqa: S310 (our own URL)
+                click.secho(
+                    f"\n  Virtual Mentor is running: open {url}\n  Ctrl-C stops it.\n",
+                    fg="green",
+                    bold=True,
+                )
+                return
+        except OSError:
+            time.sleep(0.5)
+    click.secho(f"The web process did not answer at {url} within {wait_seconds:.0f}s.", fg="red")

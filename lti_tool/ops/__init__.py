@@ -1,0 +1,1 @@
+"""Operations: health and readiness, the workers' heartbeat, the start page, the demo clock."""

@@ -1,0 +1,81 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, and the app on a live server.
+
+Playwright's own browser download is never used; tests skip (fail in CI) without Chromium.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from lti_tool.demo import seed_demo_data
+from lti_tool.extensions import db
+from tests.helpers.services import chromium_path
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the run."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser tab (own cookies and storage)."""
+    context = browser.new_context()
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def serve(app: Flask) -> tuple[BaseWSGIServer, str]:
+    """Serve ``app`` on 127.0.0.1 in a thread; returns the server and its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture
+def live_server(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[str]:
+    """The tool with the demo data on a database of its own, at a real URL."""
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed_demo_data(db.session())
+    server, url = serve(app)
+    yield url
+    server.shutdown()
+
+
+def axe_violations(target: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 AA violations on a page or frame."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    results = Axe().run(target, options=options)
+    return list(results.response["violations"])

@@ -1,0 +1,171 @@
+"""Fixtures: ``app``, ``db`` (a session rolled back after each test), ``client``, ``runner``.
+
+The suite runs on a temporary SQLite file by default and on PostgreSQL when
+VM_TEST_DATABASE_URL names one (each run gets its own schema, dropped at the end).
+See tests/helpers/services.py for the variables that switch real services on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_sqlalchemy import SQLAlchemy
+
+from lti_tool import create_app
+from lti_tool.clock import FixedClock
+from lti_tool.extensions import db as _db
+from tests.helpers.services import REQUIRE_SERVICES
+
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+
+
+def pytest_report_header() -> list[str]:
+    """Say which database and services this run uses."""
+    database = "PostgreSQL" if os.environ.get("VM_TEST_DATABASE_URL") else "SQLite"
+    brokers = [name for name in ("REDIS", "RABBITMQ") if os.environ.get(f"VM_TEST_{name}_URL")]
+    return [
+        f"virtual-mentor: database {database}; "
+        f"brokers: {', '.join(brokers) or 'embedded only'}; "
+        f"services required: {'yes' if REQUIRE_SERVICES else 'no'}"
+    ]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this test run's own: a fresh PostgreSQL schema, or a SQLite file."""
+    base_url = os.environ.get("VM_TEST_DATABASE_URL")
+    if not base_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    schema = f"vm_test_{secrets.token_hex(4)}"
+    plain_url = base_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The instance folder of this test run."""
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url: str, instance_path: Path) -> dict[str, Any]:
+    """Settings every test app starts from."""
+    return {
+        "ENV": "testing",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "BROKER_URL": "memory://",
+        "INSTANCE_PATH": str(instance_path),
+        "DEMO_CLOCK": False,
+        "LTI_EMBEDDED_PLATFORM": False,
+    }
+
+
+def _close_connections(application: Flask) -> None:
+    with application.app_context():
+        for engine in _db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(app_settings: dict[str, Any]) -> Iterator[Flask]:
+    """The app, on a database migrated to head once per run."""
+    application = create_app(app_settings)
+    with application.app_context():
+        flask_migrate.upgrade()
+    yield application
+    _close_connections(application)
+
+
+@pytest.fixture
+def make_app(app_settings: dict[str, Any], app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Build another app on the same (migrated) database with some settings changed."""
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        built.append(create_app({**app_settings, **overrides}))
+        return built[-1]
+
+    yield build
+    for application in built:
+        _close_connections(application)
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[SQLAlchemy]:
+    """The database, inside a transaction rolled back after the test.
+
+    Code under test may commit: its commits release savepoints of the outer transaction.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        _db.session.remove()
+        _db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db: SQLAlchemy) -> FlaskClient:
+    """A test client whose requests see (and roll back with) the test's data."""
+    return app.test_client()
+
+
+@pytest.fixture
+def frozen_clock(app: Flask) -> Iterator[FixedClock]:
+    """Stop the app's clock at a known moment; ``frozen_clock.advance()`` moves it."""
+    clock = FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    original = app.extensions["clock"]
+    app.extensions["clock"] = clock
+    yield clock
+    app.extensions["clock"] = original
+
+
+@pytest.fixture
+def runner(app: Flask, db: SQLAlchemy) -> FlaskCliRunner:
+    """A runner for ``flask`` commands, inside the test's transaction."""
+    return app.test_cli_runner()
+
+
+_passed_integration: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count integration tests that really ran and passed."""
+    if report.when == "call" and report.passed and "integration" in report.keywords:
+        _passed_integration.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Where services are required (CI), a run in which no integration test passed fails."""
+    if REQUIRE_SERVICES and exitstatus == 0 and not _passed_integration:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "VM_TEST_REQUIRE_SERVICES=1 but no integration test ran and passed.", red=True
+            )

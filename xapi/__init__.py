@@ -1,0 +1,1 @@
+"""xAPI: the statement endpoint, validation, the LRS client and xAPI emission."""
