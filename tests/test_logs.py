@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
 
 from lti_tool.logs import configure_logging
 
@@ -63,3 +64,17 @@ def test_reconfiguring_does_not_duplicate_lines(capsys: pytest.CaptureFixture[st
         configure_logging("text", "INFO", "development")
     logging.getLogger("lti_tool.test").info("once")
     assert len([ln for ln in _our_lines(capsys.readouterr().err) if ln.endswith("once")]) == 1
+
+
+def test_task_log_lines_carry_the_task_id(
+    make_app: Callable[..., Flask], db: SQLAlchemy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = make_app(LOG_FORMAT="json")
+    from lti_tool.ops.tasks import heartbeat
+
+    with app.app_context():
+        result = heartbeat.apply(args=["log-test"], task_id="task-1234")
+    assert result.successful()
+    lines = [json.loads(line) for line in _our_lines(capsys.readouterr().err)]
+    recorded = next(r for r in lines if r["message"] == "Heartbeat log-test recorded")
+    assert recorded["task_id"] == "task-1234"
