@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(FLASK) db upgrade
-	$(FLASK) demo seed
+	$(FLASK) demo seed --base-url http://127.0.0.1:$(PORT)
 	$(FLASK) demo run --port $(PORT)
 
 test: $(STAMP) browser

@@ -17,7 +17,7 @@ import flask_migrate
 
 from bench.figures import Figure
 from lti_tool import create_app
-from lti_tool.demo import seed_demo_data
+from lti_tool.devplatform.services import register_with_tool
 from lti_tool.extensions import db
 
 REQUESTS = 2000
@@ -39,7 +39,7 @@ def run() -> Iterator[Figure]:
         logging.getLogger("lti_tool.access").setLevel(logging.WARNING)
         with app.app_context():
             flask_migrate.upgrade()
-            seed_demo_data(db.session())
+            register_with_tool(db.session(), "http://127.0.0.1:8000")
         client = app.test_client()
         yield Figure("healthz", _rate(client, "/healthz"), "requests/s")
         yield Figure("start_page", _rate(client, "/", REQUESTS // 4), "requests/s")

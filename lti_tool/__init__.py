@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import cli, errors, extensions, logs
+from lti_tool import cli, errors, extensions, logs, security
+from lti_tool.console.views import bp as console_bp
 from lti_tool.database import engine_options, normalise_database_url
+from lti_tool.devplatform.views import bp as devplatform_bp
+from lti_tool.lti.storage import init_storage
+from lti_tool.lti.views import bp as lti_bp
 from lti_tool.ops.services import make_clock
 from lti_tool.ops.views import bp as ops_bp
+from lti_tool.panel.views import bp as panel_bp
 from lti_tool.settings import ROOT, load_settings, validate
 from xapi.views import bp as xapi_bp
 
@@ -35,14 +40,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_database(app)
     extensions.init_celery(app)
     app.extensions["clock"] = make_clock(app)
+    init_storage(app)
     errors.register_error_handlers(app)
+    security.init_security_headers(app)
     if hops := app.config["HTTP_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    app.register_blueprint(ops_bp)
-    app.register_blueprint(xapi_bp)
+    for blueprint in (ops_bp, lti_bp, panel_bp, console_bp, xapi_bp):
+        app.register_blueprint(blueprint)
+    if app.config["LTI_EMBEDDED_PLATFORM"] and app.config["ENV"] != "production":
+        app.register_blueprint(devplatform_bp)
     cli.register_cli(app)
     return app
 
@@ -51,7 +60,8 @@ def _derive_flask_settings(app: Flask) -> None:
     """Fill in what Flask and its extensions read from our settings."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config = app.config
-    config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret_key(app)
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(app, "secret_key")
+    config["SECRETS_KEY"] = config["SECRETS_KEY"] or _development_secret(app, "secrets_key")
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         config["SQLALCHEMY_DATABASE_URI"],
@@ -66,10 +76,10 @@ def _derive_flask_settings(app: Flask) -> None:
     config["PREFERRED_URL_SCHEME"] = "https" if production else "http"
 
 
-def _development_secret_key(app: Flask) -> str:
+def _development_secret(app: Flask, name: str) -> str:
     """Outside production a missing key is made once and kept in the instance folder."""
-    key_file = Path(app.instance_path) / "secret_key"
+    key_file = Path(app.instance_path) / name
     if not key_file.exists():
         key_file.touch(mode=0o600)
-        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.write_text(Fernet.generate_key().decode())
     return key_file.read_text().strip()

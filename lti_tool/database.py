@@ -103,10 +103,24 @@ def read_only(connection: Connection) -> Connection:
     return connection.execution_options(**{READ_ONLY: True})
 
 
-def upsert(session: Session, model: type[Base], values: dict[str, Any], keys: list[str]) -> None:
-    """Insert a row, or update it where the unique ``keys`` already match (one statement)."""
+def upsert(
+    session: Session,
+    model: type[Base],
+    values: dict[str, Any],
+    keys: list[str],
+    returning: Any = None,
+) -> Any:
+    """Insert a row, or update it where the unique ``keys`` already match (one statement).
+
+    Safe when two processes insert the same row at once. With ``returning`` (a column),
+    the value of that column for the inserted or updated row.
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values)
     updates = {name: statement.excluded[name] for name in values if name not in keys}
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+    statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
+    if returning is None:
+        session.execute(statement)
+        return None
+    return session.execute(statement.returning(returning)).scalar_one()

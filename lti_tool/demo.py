@@ -8,30 +8,15 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from lti_tool.courses.models import Course, Enrollment, Person, Role
+from lti_tool.devplatform.services import register_with_tool
 from lti_tool.extensions import db
-from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
 from lti_tool.ops.services import advance_demo_clock, demo_clock_offset, reset_demo_clock
 
-DEMO_ISSUER = "http://127.0.0.1:8000/dev-platform"
-DEMO_CLIENT_ID = "virtual-mentor-demo"
-DEMO_DEPLOYMENT = "demo-deployment-1"
-DEMO_COURSE = ("demo-course-1", "Customer Service Essentials", "CSE-101")
-#: (subject, given name, family name, email, role)
-DEMO_PEOPLE = [
-    ("demo-mentor", "Maya", "Okafor", "maya.okafor@example.com", Role.INSTRUCTOR),
-    ("demo-learner-1", "Ada", "Lindqvist", "ada.lindqvist@example.com", Role.LEARNER),
-    ("demo-learner-2", "Tomás", "Reyes", "tomas.reyes@example.com", Role.LEARNER),
-]
-M = TypeVar("M")
 _DURATION = re.compile(r"^(\d+)([dhms])$")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -45,69 +30,14 @@ def demo_cli() -> None:
 
 
 @demo_cli.command("seed")
-def seed_command() -> None:
-    """Load the demo platform, course and people (safe to run again)."""
-    course = seed_demo_data(db.session())
-    click.echo(f"Demo data ready: {course.title} with {len(course.enrollments)} people.")
-
-
-def seed_demo_data(session: Session) -> Course:
-    """Create the demo registration, deployment, course and people if they are missing."""
-    registration = _get_or_add(
-        session,
-        PlatformRegistration,
-        issuer=DEMO_ISSUER,
-        client_id=DEMO_CLIENT_ID,
-        defaults={
-            "name": "Embedded demo platform",
-            "auth_login_url": f"{DEMO_ISSUER}/auth",
-            "auth_token_url": f"{DEMO_ISSUER}/token",
-            "key_set_url": f"{DEMO_ISSUER}/jwks",
-            "status": RegistrationStatus.ACTIVE,
-            "auto_activate_deployments": True,
-        },
-    )
-    deployment = _get_or_add(
-        session,
-        Deployment,
-        registration=registration,
-        deployment_id=DEMO_DEPLOYMENT,
-        defaults={"status": RegistrationStatus.ACTIVE},
-    )
-    context_id, title, label = DEMO_COURSE
-    course = _get_or_add(
-        session,
-        Course,
-        deployment=deployment,
-        context_id=context_id,
-        defaults={"title": title, "label": label},
-    )
-    for subject, given, family, email, role in DEMO_PEOPLE:
-        person = _get_or_add(
-            session,
-            Person,
-            registration=registration,
-            subject=subject,
-            defaults={
-                "given_name": given,
-                "family_name": family,
-                "name": f"{given} {family}",
-                "email": email,
-                "time_zone": "Europe/Paris",
-            },
-        )
-        _get_or_add(session, Enrollment, course=course, person=person, defaults={"role": role})
-    session.commit()
-    return course
-
-
-def _get_or_add(session: Session, model: type[M], defaults: dict[str, Any], **keys: Any) -> M:
-    found = session.scalar(select(model).filter_by(**keys))
-    if found is None:
-        found = model(**keys, **defaults)
-        session.add(found)
-        session.flush()
-    return found
+@click.option(
+    "--base-url", default="http://127.0.0.1:8000", show_default=True,
+    help="Where the demo is served (the embedded platform's issuer lives under it).",
+)  # fmt: skip
+def seed_command(base_url: str) -> None:
+    """Register the embedded platform with the tool (safe to run again)."""
+    registration = register_with_tool(db.session(), base_url.rstrip("/"))
+    click.echo(f"Demo ready: {registration.name} registered as {registration.issuer}.")
 
 
 @demo_cli.command("clock")

@@ -39,7 +39,7 @@ migrate = Migrate(
 )
 
 #: Modules whose tasks the workers must know.
-TASK_MODULES = ["lti_tool.ops.tasks"]
+TASK_MODULES = ["lti_tool.ops.tasks", "lti_tool.lti.tasks"]
 
 
 def init_database(app: Flask) -> None:
@@ -89,6 +89,7 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
         "worker_hijack_root_logger": False,  # our logging (JSON in production) stays in charge
         "beat_schedule": {
             "heartbeat": {"task": "ops.heartbeat", "schedule": config["JOBS_HEARTBEAT_SECONDS"]},
+            "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
         },
         "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),
     }

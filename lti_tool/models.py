@@ -1,10 +1,12 @@
 """Every model, imported in one place so the metadata Alembic sees is always complete."""
 
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
+from lti_tool.devplatform.models import DevPlatformKey
 from lti_tool.lti.models import (
     Deployment,
     PlatformRegistration,
     RegistrationStatus,
+    StoredValue,
     ToolKey,
     ToolKeyState,
 )
@@ -14,6 +16,7 @@ __all__ = [
     "Course",
     "DemoClockOffset",
     "Deployment",
+    "DevPlatformKey",
     "Enrollment",
     "EnrollmentStatus",
     "JobHeartbeat",
@@ -21,6 +24,7 @@ __all__ = [
     "PlatformRegistration",
     "RegistrationStatus",
     "Role",
+    "StoredValue",
     "ToolKey",
     "ToolKeyState",
 ]

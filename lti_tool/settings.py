@@ -80,6 +80,10 @@ def _production_problems(settings: Mapping[str, Any]) -> list[str]:
         problems.append(
             "VM_BROKER_URL is not set to a real broker; production needs redis://… or amqp://…."
         )
+    if not settings["SECRETS_KEY"]:
+        problems.append(
+            "VM_SECRETS_KEY is missing; it encrypts private keys at rest (see config/example.env)."
+        )
     if settings["LTI_EMBEDDED_PLATFORM"]:
         problems.append("VM_LTI_EMBEDDED_PLATFORM is on; the embedded platform is for demos only.")
     if settings["DEMO_CLOCK"]:

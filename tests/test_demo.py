@@ -12,22 +12,22 @@ from click import BadParameter
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lti_tool import clock
 from lti_tool.demo import parse_duration
-from lti_tool.models import Course, Enrollment, Person, Role
+from lti_tool.models import PlatformRegistration, RegistrationStatus
 
 
-def test_seed_loads_the_demo_course_once(runner: FlaskCliRunner, db: SQLAlchemy) -> None:
+def test_seed_registers_the_embedded_platform_once(runner: FlaskCliRunner, db: SQLAlchemy) -> None:
     for _ in range(2):
-        result = runner.invoke(args=["demo", "seed"])
+        result = runner.invoke(args=["demo", "seed", "--base-url", "http://127.0.0.1:8123/"])
         assert result.exit_code == 0, result.output
-        assert "Customer Service Essentials with 3 people" in result.output
-    assert db.session.scalar(select(func.count()).select_from(Course)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Person)) == 3
-    roles = db.session.scalars(select(Enrollment.role)).all()
-    assert sorted(roles) == sorted([Role.INSTRUCTOR, Role.LEARNER, Role.LEARNER])
+        assert "registered as http://127.0.0.1:8123/dev-platform" in result.output
+    registration = db.session.scalars(select(PlatformRegistration)).one()
+    assert registration.status is RegistrationStatus.ACTIVE
+    assert registration.key_set_url == "http://127.0.0.1:8123/dev-platform/jwks"
+    assert [d.deployment_id for d in registration.deployments] == ["demo-deployment-1"]
 
 
 @pytest.mark.parametrize(

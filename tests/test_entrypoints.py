@@ -18,6 +18,7 @@ ENTRY_POINTS = {
 SAFE = {
     "VM_ENV": "production",
     "VM_SECRET_KEY": "k" * 40,
+    "VM_SECRETS_KEY": "1KJD8NJcx9T3Qm0fUpLHRWD8d0I6kVc5Xc2c4tq9y4U=",
     "VM_DATABASE_URL": "postgresql://vm@127.0.0.1:1/vm",
     "VM_BROKER_URL": "redis://127.0.0.1:1/0",
     "VM_LTI_EMBEDDED_PLATFORM": "false",

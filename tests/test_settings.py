@@ -11,6 +11,7 @@ from lti_tool.settings import ConfigError, load_settings, validate
 SAFE_PRODUCTION = {
     "VM_ENV": "production",
     "VM_SECRET_KEY": "s" * 48,
+    "VM_SECRETS_KEY": "1KJD8NJcx9T3Qm0fUpLHRWD8d0I6kVc5Xc2c4tq9y4U=",
     "VM_DATABASE_URL": "postgresql://vm@127.0.0.1/vm",
     "VM_BROKER_URL": "redis://127.0.0.1:6379/0",
     "VM_LTI_EMBEDDED_PLATFORM": "false",
@@ -101,6 +102,7 @@ def test_a_safe_production_configuration_is_accepted() -> None:
         ({"VM_BROKER_URL": "memory://"}, "VM_BROKER_URL is not set to a real broker"),
         ({"VM_LTI_EMBEDDED_PLATFORM": "true"}, "VM_LTI_EMBEDDED_PLATFORM is on"),
         ({"VM_DEMO_CLOCK": "true"}, "VM_DEMO_CLOCK is on"),
+        ({"VM_SECRETS_KEY": ""}, "VM_SECRETS_KEY is missing"),
     ],
 )
 def test_unsafe_production_settings_are_refused_by_name(change: dict[str, str], named: str) -> None:

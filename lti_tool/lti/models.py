@@ -122,3 +122,16 @@ class ToolKey(Timestamps, Base):
 
     def __repr__(self) -> str:
         return f"<ToolKey {self.kid} {self.state}>"
+
+
+class StoredValue(Base):
+    """A short-lived value of the launch storage (the embedded default; Redis in production)."""
+
+    __tablename__ = "lti_storage"
+
+    #: What the value is, e.g. ``state:<state>`` or ``jwks:<url>``.
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: The value, as JSON.
+    value: Mapped[Any] = mapped_column(JSON)
+    #: After this the value is gone (read as absent; purged periodically).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

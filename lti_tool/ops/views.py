@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from lti_tool import clock
 from lti_tool.courses.models import Course, Enrollment
+from lti_tool.devplatform.directory import COURSES, USERS
 from lti_tool.extensions import db
 from lti_tool.ops.services import check_broker, check_database, heartbeat_age
 
@@ -56,4 +57,12 @@ def start() -> str:
         heartbeat_age=heartbeat_age(db.session(), "heartbeat", clock.now()),
         courses=courses,
         env=current_app.config["ENV"],
+        platform=_embedded_platform_directory(),
     )
+
+
+def _embedded_platform_directory() -> dict[str, object] | None:
+    """The embedded platform's courses and people, where it runs."""
+    if "devplatform" not in current_app.blueprints:
+        return None
+    return {"courses": COURSES.values(), "users": USERS.values()}

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from lti_tool.demo import seed_demo_data
+from lti_tool.devplatform.services import register_with_tool
 from lti_tool.extensions import db
 from tests.helpers.services import chromium_path
 
@@ -62,12 +62,15 @@ def serve(app: Flask) -> tuple[BaseWSGIServer, str]:
 
 @pytest.fixture
 def live_server(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[str]:
-    """The tool with the demo data on a database of its own, at a real URL."""
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    """The tool and its embedded platform on a database of their own, at a real URL."""
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}", LTI_EMBEDDED_PLATFORM=True
+    )
     with app.app_context():
         flask_migrate.upgrade()
-        seed_demo_data(db.session())
     server, url = serve(app)
+    with app.app_context():
+        register_with_tool(db.session(), url)
     yield url
     server.shutdown()
 

@@ -1,0 +1,70 @@
+"""The embedded platform's courses, people and memberships (fixed demo data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A person of the embedded platform."""
+
+    sub: str
+    given_name: str
+    family_name: str
+    email: str
+
+    @property
+    def name(self) -> str:
+        """Full name."""
+        return f"{self.given_name} {self.family_name}"
+
+
+@dataclass(frozen=True)
+class DemoCourse:
+    """A course of the embedded platform, with who is in it and as what."""
+
+    context_id: str
+    title: str
+    label: str
+    members: tuple[tuple[str, str], ...]  # (sub, LTI context role)
+
+
+USERS = {
+    user.sub: user
+    for user in (
+        DemoUser("demo-mentor", "Maya", "Okafor", "maya.okafor@example.com"),
+        DemoUser("demo-learner-1", "Ada", "Lindqvist", "ada.lindqvist@example.com"),
+        DemoUser("demo-learner-2", "Tomás", "Reyes", "tomas.reyes@example.com"),
+        DemoUser("demo-learner-3", "Priya", "Raman", "priya.raman@example.com"),
+    )
+}
+COURSES = {
+    course.context_id: course
+    for course in (
+        DemoCourse(
+            "demo-course-1", "Customer Service Essentials", "CSE-101",
+            (("demo-mentor", "Instructor"), ("demo-learner-1", "Learner"),
+             ("demo-learner-2", "Learner")),
+        ),
+        DemoCourse(
+            "demo-course-2", "Safety at Work", "SAF-201",
+            (("demo-mentor", "Instructor"), ("demo-learner-2", "Learner"),
+             ("demo-learner-3", "Learner")),
+        ),
+    )
+}  # fmt: skip
+CLIENT_ID = "virtual-mentor-demo"
+DEPLOYMENT_ID = "demo-deployment-1"
+PLATFORM_NAME = "Embedded demo platform"
+
+
+def role_in(course: DemoCourse, sub: str) -> str | None:
+    """The LTI role URI of ``sub`` in ``course``, if a member."""
+    for member, role in course.members:
+        if member == sub:
+            return MEMBERSHIP + role
+    return None

@@ -1,0 +1,162 @@
+"""The embedded platform's work: its keys, its registration with the tool, its id_tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool import crypto
+from lti_tool.database import upsert
+from lti_tool.devplatform.directory import (
+    CLIENT_ID,
+    COURSES,
+    DEPLOYMENT_ID,
+    PLATFORM_NAME,
+    USERS,
+    role_in,
+)  # fmt: skip
+from lti_tool.devplatform.models import DevPlatformKey
+from lti_tool.lti.keys import ensure_keys, new_rsa_key
+from lti_tool.lti.launch import CLAIM
+from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
+
+PUBLISHED_KEYS = 2
+COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
+TOKEN_SECONDS = 300
+
+
+class PlatformError(Exception):
+    """The embedded platform refuses a request (said in the page)."""
+
+
+def signing_key(session: Session) -> DevPlatformKey:
+    """The newest key, made on first use."""
+    key = session.scalar(select(DevPlatformKey).order_by(DevPlatformKey.id.desc()))
+    return key or rotate_keys(session)
+
+
+def rotate_keys(session: Session) -> DevPlatformKey:
+    """Start signing with a new key; the previous one stays published."""
+    pem, public = new_rsa_key()
+    key = DevPlatformKey(
+        kid=public["kid"], public_jwk=public, private_key_encrypted=crypto.encrypt(pem)
+    )
+    session.add(key)
+    session.commit()
+    return key
+
+
+def published_keys(session: Session) -> list[dict[str, Any]]:
+    """The platform's JWKS keys (the newest few)."""
+    signing_key(session)
+    keys = session.scalars(
+        select(DevPlatformKey).order_by(DevPlatformKey.id.desc()).limit(PUBLISHED_KEYS)
+    )
+    return [dict(key.public_jwk) for key in keys]
+
+
+def register_with_tool(session: Session, base_url: str) -> PlatformRegistration:
+    """Register this platform with the tool (idempotent), as an LMS administrator would."""
+    issuer = f"{base_url}/dev-platform"
+    values = {
+        "issuer": issuer, "client_id": CLIENT_ID, "name": PLATFORM_NAME,
+        "auth_login_url": f"{issuer}/auth", "auth_token_url": f"{issuer}/token",
+        "key_set_url": f"{issuer}/jwks", "product_family": "virtual-mentor-dev",
+        "status": RegistrationStatus.ACTIVE, "auto_activate_deployments": True,
+    }  # fmt: skip
+    registration_id = upsert(
+        session, PlatformRegistration, values, keys=["issuer", "client_id"],
+        returning=PlatformRegistration.id,
+    )  # fmt: skip
+    upsert(
+        session, Deployment,
+        {"registration_id": registration_id, "deployment_id": DEPLOYMENT_ID,
+         "status": RegistrationStatus.ACTIVE},
+        keys=["registration_id", "deployment_id"],
+    )  # fmt: skip
+    ensure_keys(session)
+    session.commit()
+    return session.get_one(PlatformRegistration, registration_id)
+
+
+def login_initiation(
+    base_url: str, course_id: str, sub: str, storage: bool, secret: str
+) -> dict[str, str]:
+    """The parameters the platform sends to the tool's /lti/login."""
+    if course_id not in COURSES or role_in(COURSES[course_id], sub) is None:
+        raise PlatformError(f"{sub} is not a member of {course_id}.")
+    params = {
+        "iss": f"{base_url}/dev-platform", "login_hint": sub,
+        "target_link_uri": f"{base_url}/lti/launch", "client_id": CLIENT_ID,
+        "lti_deployment_id": DEPLOYMENT_ID,
+        "lti_message_hint": URLSafeSerializer(secret, salt="dev-platform").dumps(
+            {"course": course_id, "sub": sub}
+        ),
+    }  # fmt: skip
+    if storage:
+        params["lti_storage_target"] = "_parent"
+    return params
+
+
+def authorize(
+    session: Session, base_url: str, params: dict[str, str], secret: str
+) -> dict[str, str]:
+    """The OIDC auth endpoint: check the request, return the form to post to the tool."""
+    for name, expected in (
+        ("scope", "openid"),
+        ("response_type", "id_token"),
+        ("response_mode", "form_post"),
+        ("client_id", CLIENT_ID),
+    ):
+        if params.get(name) != expected:
+            raise PlatformError(f"{name} must be {expected!r}.")
+    if params.get("redirect_uri") != f"{base_url}/lti/launch":
+        raise PlatformError("redirect_uri is not one registered for this tool.")
+    if not params.get("nonce") or not params.get("state"):
+        raise PlatformError("nonce and state are required.")
+    try:
+        hint = URLSafeSerializer(secret, salt="dev-platform").loads(
+            params.get("lti_message_hint", "")
+        )
+    except BadSignature as exc:
+        raise PlatformError("lti_message_hint was not issued by this platform.") from exc
+    if hint.get("sub") != params.get("login_hint"):
+        raise PlatformError("login_hint does not match the message hint.")
+    token = id_token(session, base_url, hint["course"], hint["sub"], params["nonce"])
+    return {"id_token": token, "state": params["state"], "redirect_uri": params["redirect_uri"]}
+
+
+def id_token(session: Session, base_url: str, course_id: str, sub: str, nonce: str) -> str:
+    """A signed LtiResourceLinkRequest for ``sub`` in ``course_id``."""
+    course, user = COURSES[course_id], USERS[sub]
+    role = role_in(course, sub)
+    issuer, now = f"{base_url}/dev-platform", int(time.time())
+    claims: dict[str, Any] = {
+        "iss": issuer, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + TOKEN_SECONDS,
+        "nonce": nonce, "name": user.name, "given_name": user.given_name,
+        "family_name": user.family_name, "email": user.email, "locale": "en-GB",
+        CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "version": "1.3.0",
+        CLAIM + "deployment_id": DEPLOYMENT_ID, CLAIM + "target_link_uri": f"{base_url}/lti/launch",
+        CLAIM + "resource_link": {"id": f"{course_id}-mentor-tab", "title": "Mentor"},
+        CLAIM + "context": {"id": course.context_id, "label": course.label, "title": course.title,
+                            "type": [COURSE_OFFERING]},
+        CLAIM + "roles": [role] if role else [],
+        CLAIM + "tool_platform": {
+            "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, issuer)), "name": PLATFORM_NAME,
+            "product_family_code": "virtual-mentor-dev",
+        },
+        CLAIM + "launch_presentation": {
+            "document_target": "iframe", "return_url": f"{issuer}/course?course={course_id}",
+        },
+    }  # fmt: skip
+    key = signing_key(session)
+    return jwt.encode(
+        claims, crypto.decrypt(key.private_key_encrypted), algorithm="RS256",
+        headers={"kid": key.kid},
+    )  # fmt: skip

@@ -1,0 +1,26 @@
+"""Why a login or launch was refused, in words for the person who sees the page."""
+
+from __future__ import annotations
+
+from lti_tool.errors import AppError
+
+
+class LaunchError(AppError):
+    """The launch cannot go on; the message says why and what to do."""
+
+    status = 400
+    title = "This launch could not be completed"
+
+
+class LaunchForbidden(LaunchError):
+    """The token is not trustworthy (signature, audience, replay…)."""
+
+    status = 401
+    title = "This launch was refused"
+
+
+class AwaitingApproval(LaunchError):
+    """The platform or deployment is known but not yet approved by an administrator."""
+
+    status = 403
+    title = "Waiting for an administrator"

@@ -1,0 +1,149 @@
+"""LTI endpoints: /lti/jwks, /lti/login, /lti/launch (and its postMessage completion)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)  # fmt: skip
+from werkzeug.wrappers import Response as BaseResponse
+
+from lti_tool.courses.models import Role
+from lti_tool.extensions import db
+from lti_tool.lti import tokens
+from lti_tool.lti.errors import LaunchForbidden
+from lti_tool.lti.keys import published_keys
+from lti_tool.lti.launch import HardenedLaunch, LaunchSettings, origin_of
+from lti_tool.lti.login import STATE_COOKIE_PREFIX, LoginRequest, start_login, take_state
+from lti_tool.lti.models import PlatformRegistration
+from lti_tool.lti.services import record_launch
+from lti_tool.lti.storage import storage
+from lti_tool.lti.toolconf import DatabaseToolConf
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+PENDING_SECONDS = 120
+
+
+def _tool_origin() -> str:
+    return request.host_url.rstrip("/")
+
+
+@bp.get("/jwks")
+def jwks() -> Response:
+    """The tool's public keys: the current one and the next one (and recently retired)."""
+    response = jsonify({"keys": published_keys(db.session())})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse | str:
+    """Third-party initiated login: remember state and nonce, send the browser to the platform."""
+    params = {**request.args.to_dict(), **request.form.to_dict()}
+    started = start_login(
+        db.session(),
+        storage(),
+        LoginRequest.from_params(params),
+        redirect_uri=url_for("lti.launch", _external=True),
+        tool_origin=_tool_origin(),
+        ttl=current_app.config["LTI_STATE_SECONDS"],
+    )
+    if started.storage_target:
+        # Third-party cookies may be blocked: keep state in the platform's own storage.
+        return render_template("lti/login_storage.html", start=started)
+    response = redirect(started.auth_url, code=302)
+    _set_state_cookie(response, started.state)
+    return response
+
+
+def _set_state_cookie(response: BaseResponse, state: str) -> None:
+    secure = request.is_secure
+    response.set_cookie(
+        STATE_COOKIE_PREFIX + state[:24], state,
+        max_age=current_app.config["LTI_STATE_SECONDS"], path="/lti/", httponly=True,
+        secure=secure, samesite="None" if secure else "Lax", partitioned=secure,
+    )  # fmt: skip
+
+
+def _launch_settings() -> LaunchSettings:
+    config = current_app.config
+    return LaunchSettings(
+        clock_skew=config["LTI_CLOCK_SKEW_SECONDS"],
+        key_set_ttl=config["LTI_KEY_SET_CACHE_SECONDS"],
+        http_timeout=config["LTI_HTTP_TIMEOUT_SECONDS"],
+        tool_origin=_tool_origin(),
+    )
+
+
+@bp.post("/launch")
+def launch() -> BaseResponse | str:
+    """Verify the id_token, use up the state, then land the person where they belong."""
+    id_token, state = request.form.get("id_token", ""), request.form.get("state", "")
+    if not id_token or not state:
+        raise LaunchForbidden("The launch arrived without its id_token or state. Launch again.")
+    session = db.session()
+    message = HardenedLaunch(
+        {"id_token": id_token, "state": state}, DatabaseToolConf(session), storage(),
+        _launch_settings(),
+    ).validate()  # fmt: skip
+    remembered = take_state(storage(), state)
+    registration = session.get(PlatformRegistration, remembered["registration_id"])
+    claims = message.claims
+    if (
+        registration is None
+        or registration.issuer != claims.get("iss")
+        or registration.client_id != message.get_client_id()
+    ):
+        raise LaunchForbidden("The launch token is not from the platform that started the login.")
+    if claims.get("nonce") != remembered["nonce"]:
+        raise LaunchForbidden("The launch token's nonce is not the one this login issued.")
+    message.validate_target_link_uri(remembered["login"]["target_link_uri"])
+    if request.cookies.get(STATE_COOKIE_PREFIX + state[:24]) == state:
+        return _land(record_launch(session, registration, claims))
+    storage_target = remembered["login"]["lti_storage_target"]
+    if storage_target:
+        launch_id = secrets.token_urlsafe(24)
+        storage().put(
+            f"pending:{launch_id}",
+            {"registration_id": registration.id, "claims": claims, "state": state},
+            PENDING_SECONDS,
+        )
+        return render_template(
+            "lti/launch_storage.html", launch_id=launch_id, state=state, nonce=claims["nonce"],
+            storage_target=storage_target, platform_origin=origin_of(registration.auth_login_url),
+        )  # fmt: skip
+    return render_template(
+        "lti/cookies_blocked.html", login=remembered["login"], login_url=url_for("lti.login")
+    )
+
+
+@bp.post("/launch/complete")
+def complete() -> BaseResponse:
+    """The postMessage path: the state read back from the platform's storage must match."""
+    pending = storage().take(f"pending:{request.form.get('launch_id', '')}")
+    if pending is None:
+        raise LaunchForbidden("This launch has expired or was already used. Launch again.")
+    if not secrets.compare_digest(request.form.get("state", ""), pending["state"]):
+        raise LaunchForbidden(
+            "Your browser could not confirm this launch (the state in the platform's storage "
+            "does not match). Launch again from your course."
+        )
+    session = db.session()
+    registration = session.get(PlatformRegistration, pending["registration_id"])
+    if registration is None:
+        raise LaunchForbidden("The platform that started this launch is no longer registered.")
+    return _land(record_launch(session, registration, pending["claims"]))
+
+
+def _land(context: tokens.LaunchContext) -> BaseResponse:
+    token = tokens.issue(context, current_app.config["SECRET_KEY"])
+    endpoint = "panel.home" if context.role is Role.LEARNER else "console.home"
+    return redirect(url_for(endpoint, lt=token), code=303)

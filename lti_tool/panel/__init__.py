@@ -1,0 +1,1 @@
+"""The learner's mentor panel, inside the course."""
