@@ -12,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from lti_tool import models  # noqa: F401 (registers every table on the metadata)
-from lti_tool.database import Base, tune_sqlite
+from lti_tool.database import Base, ping_postgresql, tune_sqlite
 
 
 class Session(FlaskSession):
@@ -31,7 +31,9 @@ class Session(FlaskSession):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+# Objects stay loaded after commit: a request goes on using what it read (no reload per
+# attribute); each request gets a fresh session, so nothing stale outlives it.
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session, "expire_on_commit": False})
 migrate = Migrate(
     directory=str(Path(__file__).parent / "migrations"),
     render_as_batch=True,  # SQLite alters tables by copying them
@@ -48,6 +50,7 @@ def init_database(app: Flask) -> None:
     migrate.init_app(app, db)
     with app.app_context():
         tune_sqlite(db.engine)
+        ping_postgresql(db.engine)
 
 
 def init_celery(app: Flask) -> Celery[Any]:

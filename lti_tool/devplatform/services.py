@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,17 +88,17 @@ def register_with_tool(session: Session, base_url: str) -> PlatformRegistration:
 
 
 def login_initiation(
-    base_url: str, course_id: str, sub: str, storage: bool, secret: str
+    base_url: str, tool_url: str, course_id: str, sub: str, *, storage: bool, secret: str
 ) -> dict[str, str]:
-    """The parameters the platform sends to the tool's /lti/login."""
+    """The parameters the platform sends to the tool's /lti/login (the tool may be elsewhere)."""
     if course_id not in COURSES or role_in(COURSES[course_id], sub) is None:
         raise PlatformError(f"{sub} is not a member of {course_id}.")
     params = {
         "iss": f"{base_url}/dev-platform", "login_hint": sub,
-        "target_link_uri": f"{base_url}/lti/launch", "client_id": CLIENT_ID,
+        "target_link_uri": f"{tool_url}/lti/launch", "client_id": CLIENT_ID,
         "lti_deployment_id": DEPLOYMENT_ID,
         "lti_message_hint": URLSafeSerializer(secret, salt="dev-platform").dumps(
-            {"course": course_id, "sub": sub}
+            {"course": course_id, "sub": sub, "tool": tool_url}
         ),
     }  # fmt: skip
     if storage:
@@ -116,23 +118,27 @@ def authorize(
     ):
         if params.get(name) != expected:
             raise PlatformError(f"{name} must be {expected!r}.")
-    if params.get("redirect_uri") != f"{base_url}/lti/launch":
-        raise PlatformError("redirect_uri is not one registered for this tool.")
     if not params.get("nonce") or not params.get("state"):
         raise PlatformError("nonce and state are required.")
+    serializer = URLSafeSerializer(secret, salt="dev-platform")
     try:
-        hint = URLSafeSerializer(secret, salt="dev-platform").loads(
-            params.get("lti_message_hint", "")
-        )
+        hint = serializer.loads(params.get("lti_message_hint", ""))
     except BadSignature as exc:
         raise PlatformError("lti_message_hint was not issued by this platform.") from exc
     if hint.get("sub") != params.get("login_hint"):
         raise PlatformError("login_hint does not match the message hint.")
-    token = id_token(session, base_url, hint["course"], hint["sub"], params["nonce"])
+    tool_url = hint["tool"]  # the tool link the person clicked; its launch URL is registered
+    if params.get("redirect_uri") != f"{tool_url}/lti/launch":
+        raise PlatformError("redirect_uri is not one registered for this tool.")
+    token = id_token(
+        session, base_url, tool_url, hint["course"], hint["sub"], nonce=params["nonce"]
+    )
     return {"id_token": token, "state": params["state"], "redirect_uri": params["redirect_uri"]}
 
 
-def id_token(session: Session, base_url: str, course_id: str, sub: str, nonce: str) -> str:
+def id_token(
+    session: Session, base_url: str, tool_url: str, course_id: str, sub: str, *, nonce: str
+) -> str:
     """A signed LtiResourceLinkRequest for ``sub`` in ``course_id``."""
     course, user = COURSES[course_id], USERS[sub]
     role = role_in(course, sub)
@@ -142,7 +148,7 @@ def id_token(session: Session, base_url: str, course_id: str, sub: str, nonce: s
         "nonce": nonce, "name": user.name, "given_name": user.given_name,
         "family_name": user.family_name, "email": user.email, "locale": "en-GB",
         CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "version": "1.3.0",
-        CLAIM + "deployment_id": DEPLOYMENT_ID, CLAIM + "target_link_uri": f"{base_url}/lti/launch",
+        CLAIM + "deployment_id": DEPLOYMENT_ID, CLAIM + "target_link_uri": f"{tool_url}/lti/launch",
         CLAIM + "resource_link": {"id": f"{course_id}-mentor-tab", "title": "Mentor"},
         CLAIM + "context": {"id": course.context_id, "label": course.label, "title": course.title,
                             "type": [COURSE_OFFERING]},
@@ -157,6 +163,12 @@ def id_token(session: Session, base_url: str, course_id: str, sub: str, nonce: s
     }  # fmt: skip
     key = signing_key(session)
     return jwt.encode(
-        claims, crypto.decrypt(key.private_key_encrypted), algorithm="RS256",
+        claims, _private_key(key.kid, key.private_key_encrypted), algorithm="RS256",
         headers={"kid": key.kid},
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _private_key(kid: str, encrypted: bytes) -> Any:
+    """The parsed private key (parsing and checking an RSA key costs ~20 ms; keep it)."""
+    return serialization.load_pem_private_key(crypto.decrypt(encrypted), password=None)

@@ -44,12 +44,16 @@ def course() -> str:
         raise AppError("Pick a course and a person of the embedded platform.")
     register_with_tool(db.session(), _base_url())
     storage = request.args.get("storage", "1") == "1"
+    # The tool normally shares this host; ?tool= frames it from another site (third-party).
+    tool_url = request.args.get("tool", _base_url()).rstrip("/")
     params = login_initiation(
-        _base_url(), course_id, sub, storage, current_app.config["SECRET_KEY"]
-    )
+        _base_url(), tool_url, course_id, sub, storage=storage,
+        secret=current_app.config["SECRET_KEY"],
+    )  # fmt: skip
     return render_template(
         "devplatform/course.html", course=COURSES[course_id], user=USERS[sub],
-        login_url=f"{url_for('lti.login')}?{urlencode(params)}", storage=storage,
+        login_url=f"{tool_url}{url_for('lti.login')}?{urlencode(params)}", storage=storage,
+        tool_origin=tool_url,
     )  # fmt: skip
 
 

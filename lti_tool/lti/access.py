@@ -82,7 +82,7 @@ def launch_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.launch = load_launch(_token_from_request())
             if roles and g.launch.context.role not in roles:
-                raise Forbidden("This page is for the course's mentors and instructors.")
+                raise Forbidden("This page is for mentors and instructors of the course.")
             return view(*args, **kwargs)
 
         return wrapper

@@ -96,12 +96,12 @@ class HardenedLaunch(MessageLaunch[Any, DatabaseToolConf, Any, Any]):
         if registration is None:
             raise LaunchForbidden("The launch token is not from a registered platform.")
         header = self._jwt.get("header", {})
-        self._tool_config.release()  # the key set may be fetched over the network
         if header.get("alg") != "RS256":
             raise LaunchForbidden("The launch token must be signed with RS256.")
         key = signing_key(
             self._store, registration.get_key_set_url() or "", header.get("kid"),
-            self._settings.key_set_ttl, self._settings.http_timeout,
+            ttl=self._settings.key_set_ttl, timeout=self._settings.http_timeout,
+            before_fetch=self._tool_config.release,  # no transaction across a network call
         )  # fmt: skip
         try:
             jwt.decode(

@@ -12,20 +12,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.keys import current_key, private_pem, published_keys
-from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
+from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus, ToolKey
 
 
 class ToolRegistration(Registration):
-    """A pylti1p3 registration that signs with our current key and names its kid."""
+    """A pylti1p3 registration that signs with our current key, loaded only when signing."""
 
-    def __init__(self, model: PlatformRegistration, kid: str) -> None:
+    def __init__(self, model: PlatformRegistration, session: Session) -> None:
         super().__init__()
         self.model = model
-        self._kid = kid
+        self._session = session
+        self._key: ToolKey | None = None
+
+    def _current(self) -> ToolKey:
+        if self._key is None:
+            self._key = current_key(self._session)
+        return self._key
 
     def get_kid(self) -> str:
         """The kid of the key the tool signs with (pylti1p3 would derive none)."""
-        return self._kid
+        return self._current().kid
+
+    def get_tool_private_key(self) -> str:
+        """The private key, decrypted on demand (a launch never needs it)."""
+        return private_pem(self._current())
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
@@ -67,15 +77,13 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         model = self.registration_model(iss, client_id)
         if model is None or model.status is not RegistrationStatus.ACTIVE:
             return None
-        key = current_key(self._session)
-        registration = ToolRegistration(model, key.kid)
+        registration = ToolRegistration(model, self._session)
         registration.set_issuer(model.issuer).set_client_id(model.client_id)
         registration.set_auth_login_url(model.auth_login_url)
         registration.set_auth_token_url(model.auth_token_url)
         registration.set_key_set_url(model.key_set_url)
         if model.auth_audience:
             registration.set_auth_audience(model.auth_audience)
-        registration.set_tool_private_key(private_pem(key))
         return registration
 
     def find_deployment_by_params(

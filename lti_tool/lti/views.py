@@ -30,6 +30,7 @@ from lti_tool.lti.toolconf import DatabaseToolConf
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 PENDING_SECONDS = 120
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 def _tool_origin() -> str:
@@ -65,7 +66,8 @@ def login() -> BaseResponse | str:
 
 
 def _set_state_cookie(response: BaseResponse, state: str) -> None:
-    secure = request.is_secure
+    # Browsers accept Secure cookies from loopback over http, so the demo behaves as HTTPS does.
+    secure = request.is_secure or request.host.rsplit(":", 1)[0] in LOOPBACK_HOSTS
     response.set_cookie(
         STATE_COOKIE_PREFIX + state[:24], state,
         max_age=current_app.config["LTI_STATE_SECONDS"], path="/lti/", httponly=True,

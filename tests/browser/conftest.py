@@ -31,17 +31,27 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the run."""
-    executable = chromium_path()
+def playwright() -> Iterator[Any]:
+    """The Playwright driver (one per run; it drives Debian's Chromium, never its own)."""
+    chromium_path()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+def _launch(playwright: Any, *extra: str) -> Any:
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=[*CHROMIUM_FLAGS, *extra]
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """One headless Chromium for the run."""
+    chromium = _launch(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -82,3 +92,11 @@ def axe_violations(target: Any) -> list[dict[str, Any]]:
     options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
     results = Axe().run(target, options=options)
     return list(results.response["violations"])
+
+
+@pytest.fixture(scope="session")
+def strict_browser(playwright: Any) -> Iterator[Any]:
+    """Chromium with third-party cookies blocked, as Safari and Chrome's phase-out do."""
+    chromium = _launch(playwright, "--test-third-party-cookie-phaseout")
+    yield chromium
+    chromium.close()

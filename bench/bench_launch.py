@@ -1,0 +1,133 @@
+"""A full LTI launch against the embedded platform: the tool's server time per launch.
+
+Measured per launch: /lti/login (state, nonce, redirect) + /lti/launch (id_token
+verification, state use, upserts of course/person/enrollment) + the landing page render.
+The platform's own auth step is the LMS's time and is not counted. Runs on PostgreSQL
+(VM_BENCH_DATABASE_URL, default this machine's) in a schema of its own, SQLite if none.
+Figures: launch_p50, launch_p99 (ms) and launch_jwks_fetches (key-set fetches in the run).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import flask_migrate
+import psycopg
+from werkzeug.serving import make_server
+
+from bench.figures import Figure
+from lti_tool import create_app
+from lti_tool.devplatform.directory import COURSES, role_in
+from lti_tool.devplatform.services import authorize, login_initiation, register_with_tool
+from lti_tool.extensions import db
+from lti_tool.lti import keysets
+
+LAUNCHES, WARM_UP = 400, 40
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def run() -> Iterator[Figure]:
+    """Launch LAUNCHES times as the demo people; report server-time percentiles."""
+    with tempfile.TemporaryDirectory() as folder, _database(folder) as (url, kind):
+        app = create_app({
+            "ENV": "testing", "SECRET_KEY": "b" * 40, "INSTANCE_PATH": folder,
+            "DATABASE_URL": url, "BROKER_URL": "memory://", "DEMO_CLOCK": False,
+            "LTI_EMBEDDED_PLATFORM": True,
+        })  # fmt: skip
+        logging.getLogger("lti_tool.access").setLevel(logging.WARNING)
+        with app.app_context():
+            flask_migrate.upgrade()
+        server = make_server("127.0.0.1", 0, app, threaded=True)  # serves the platform's JWKS
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        with app.app_context():
+            register_with_tool(db.session(), base)
+        fetches = _count_key_set_fetches()
+        client, secret = app.test_client(), app.config["SECRET_KEY"]
+        people = [(c, sub) for c in COURSES.values() for sub, _ in c.members if role_in(c, sub)]
+        timings, phases = [], []
+        for number in range(LAUNCHES + WARM_UP):
+            course, sub = people[number % len(people)]
+            phase_times = _launch(app, client, base, course.context_id, sub, secret=secret)
+            if number >= WARM_UP:
+                timings.append(sum(phase_times))
+                phases.append(phase_times)
+        server.shutdown()
+        with app.app_context():
+            db.engine.dispose()
+    timings.sort()
+    print(f"# launch on {kind}: {LAUNCHES} launches, {len(people)} people", flush=True)
+    yield Figure("launch_p50", statistics.median(timings), "ms")
+    yield Figure("launch_p99", timings[int(len(timings) * 0.99) - 1], "ms")
+    for index, name in enumerate(("login", "verify_and_record", "landing")):
+        yield Figure(f"launch_{name}_p50", statistics.median(p[index] for p in phases), "ms")
+    yield Figure("launch_jwks_fetches", fetches[0], f"fetches in {LAUNCHES + WARM_UP} launches")
+
+
+def _launch(
+    app: object, client: object, base: str, course: str, sub: str, *, secret: str
+) -> tuple[float, float, float]:
+    """One launch; the tool's time in ms for login, id_token check + upserts, landing."""
+    params = login_initiation(base, base, course, sub, storage=False, secret=secret)
+    started = time.perf_counter()
+    login = client.get("/lti/login", query_string=params, base_url=base)  # type: ignore[attr-defined]
+    login_ms = (time.perf_counter() - started) * 1000
+    assert login.status_code == 302, login.status_code
+    auth = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["Location"]).query).items()}
+    with app.app_context():  # type: ignore[attr-defined]
+        form = authorize(db.session(), base, auth, secret)  # the platform's time, not ours
+    started = time.perf_counter()
+    landing = client.post("/lti/launch", base_url=base, data={  # type: ignore[attr-defined]
+        "id_token": form["id_token"], "state": form["state"]})  # fmt: skip
+    launch_ms = (time.perf_counter() - started) * 1000
+    assert landing.status_code == 303, landing.get_data(as_text=True)[:300]
+    started = time.perf_counter()
+    page = client.get(landing.headers["Location"], base_url=base)  # type: ignore[attr-defined]
+    landing_ms = (time.perf_counter() - started) * 1000
+    assert page.status_code == 200
+    return login_ms, launch_ms, landing_ms
+
+
+def _count_key_set_fetches() -> list[int]:
+    count = [0]
+    original = keysets.fetch_key_set
+
+    def counting(url: str, timeout: float) -> dict[str, object]:
+        count[0] += 1
+        return original(url, timeout)
+
+    keysets.fetch_key_set = counting  # type: ignore[assignment]
+    return count
+
+
+class _database:  # noqa: N801 (used as a context manager like a function)
+    """A PostgreSQL schema of the benchmark's own (dropped after), or a SQLite file."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.base = os.environ.get("VM_BENCH_DATABASE_URL", DEFAULT_PG)
+        self.schema = f"vm_bench_{secrets.token_hex(4)}"
+        self.kind = "SQLite"
+
+    def __enter__(self) -> tuple[str, str]:
+        try:
+            with psycopg.connect(self.base, autocommit=True, connect_timeout=2) as connection:
+                connection.execute(f'CREATE SCHEMA "{self.schema}"')
+        except psycopg.Error:
+            return f"sqlite:///{Path(self.folder) / 'bench.sqlite3'}", "SQLite (no PostgreSQL)"
+        self.kind = "PostgreSQL"
+        return f"{self.base}?options=-csearch_path%3D{self.schema}", self.kind
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.kind == "PostgreSQL":
+            with psycopg.connect(self.base, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA "{self.schema}" CASCADE')

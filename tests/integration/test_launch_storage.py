@@ -1,0 +1,36 @@
+"""Launch storage on Redis (production) behaves like the database storage: single use, expiry."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import pytest
+
+from lti_tool.lti.storage import DatabaseStorage, LaunchStorage, RedisStorage
+from tests.helpers.services import service_url
+
+
+@pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest) -> LaunchStorage:
+    if request.param == "redis":
+        return RedisStorage(service_url("VM_TEST_REDIS_URL", "Redis"), timeout=2)
+    request.getfixturevalue("db")
+    return DatabaseStorage()
+
+
+def test_values_are_taken_once(store: LaunchStorage) -> None:
+    key = f"state:{secrets.token_hex(8)}"
+    store.put(key, {"nonce": "n-1"}, ttl=60)
+    assert store.get(key) == {"nonce": "n-1"}
+    assert store.take(key) == {"nonce": "n-1"}
+    assert store.take(key) is None
+    assert store.get(key) is None
+
+
+def test_values_expire(store: LaunchStorage) -> None:
+    key = f"state:{secrets.token_hex(8)}"
+    store.put(key, [1, 2], ttl=1)
+    time.sleep(1.2)
+    assert store.get(key) is None
+    assert store.take(key) is None
