@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lti_tool import cli, errors, extensions, logs, security
 from lti_tool.console.views import bp as console_bp
 from lti_tool.database import engine_options, normalise_database_url
+from lti_tool.devplatform.api import bp as devplatform_api_bp
 from lti_tool.devplatform.views import bp as devplatform_bp
 from lti_tool.lti.storage import init_storage
 from lti_tool.lti.views import bp as lti_bp
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if app.config["LTI_EMBEDDED_PLATFORM"] and app.config["ENV"] != "production":
         app.register_blueprint(devplatform_bp)
+        app.register_blueprint(devplatform_api_bp)
     cli.register_cli(app)
     return app
 

@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata Alembic sees is always complete."""
 
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
-from lti_tool.devplatform.models import DevPlatformKey
+from lti_tool.devplatform.models import DevDeepLink, DevLineItem, DevPlatformKey, DevScore
 from lti_tool.lti.models import (
     Deployment,
     PlatformRegistration,
@@ -16,7 +16,10 @@ __all__ = [
     "Course",
     "DemoClockOffset",
     "Deployment",
+    "DevDeepLink",
+    "DevLineItem",
     "DevPlatformKey",
+    "DevScore",
     "Enrollment",
     "EnrollmentStatus",
     "JobHeartbeat",

@@ -9,12 +9,13 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool import crypto
 from lti_tool.database import upsert
+from lti_tool.devplatform.advantage import LINEITEM, LINEITEM_READ, RESULT_READ, SCORE
 from lti_tool.devplatform.directory import (
     CLIENT_ID,
     COURSES,
@@ -29,6 +30,9 @@ from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
 
 PUBLISHED_KEYS = 2
+DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
 TOKEN_SECONDS = 300
 
@@ -88,7 +92,14 @@ def register_with_tool(session: Session, base_url: str) -> PlatformRegistration:
 
 
 def login_initiation(
-    base_url: str, tool_url: str, course_id: str, sub: str, *, storage: bool, secret: str
+    base_url: str,
+    tool_url: str,
+    course_id: str,
+    sub: str,
+    *,
+    storage: bool,
+    secret: str,
+    deep_link: bool = False,
 ) -> dict[str, str]:
     """The parameters the platform sends to the tool's /lti/login (the tool may be elsewhere)."""
     if course_id not in COURSES or role_in(COURSES[course_id], sub) is None:
@@ -98,7 +109,7 @@ def login_initiation(
         "target_link_uri": f"{tool_url}/lti/launch", "client_id": CLIENT_ID,
         "lti_deployment_id": DEPLOYMENT_ID,
         "lti_message_hint": URLSafeSerializer(secret, salt="dev-platform").dumps(
-            {"course": course_id, "sub": sub, "tool": tool_url}
+            {"course": course_id, "sub": sub, "tool": tool_url, "deep_link": deep_link}
         ),
     }  # fmt: skip
     if storage:
@@ -131,15 +142,23 @@ def authorize(
     if params.get("redirect_uri") != f"{tool_url}/lti/launch":
         raise PlatformError("redirect_uri is not one registered for this tool.")
     token = id_token(
-        session, base_url, tool_url, hint["course"], hint["sub"], nonce=params["nonce"]
-    )
+        session, base_url, tool_url, hint["course"], hint["sub"], nonce=params["nonce"],
+        deep_link_data=_deep_link_data(hint["course"], secret) if hint.get("deep_link") else None,
+    )  # fmt: skip
     return {"id_token": token, "state": params["state"], "redirect_uri": params["redirect_uri"]}
 
 
 def id_token(
-    session: Session, base_url: str, tool_url: str, course_id: str, sub: str, *, nonce: str
+    session: Session,
+    base_url: str,
+    tool_url: str,
+    course_id: str,
+    sub: str,
+    *,
+    nonce: str,
+    deep_link_data: str | None = None,
 ) -> str:
-    """A signed LtiResourceLinkRequest for ``sub`` in ``course_id``."""
+    """A signed LtiResourceLinkRequest (or LtiDeepLinkingRequest) for ``sub`` in ``course_id``."""
     course, user = COURSES[course_id], USERS[sub]
     role = role_in(course, sub)
     issuer, now = f"{base_url}/dev-platform", int(time.time())
@@ -157,15 +176,33 @@ def id_token(
             "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, issuer)), "name": PLATFORM_NAME,
             "product_family_code": "virtual-mentor-dev",
         },
+        NRPS_CLAIM: {"context_memberships_url": f"{issuer}/nrps/{course_id}",
+                     "service_versions": ["2.0"]},
+        AGS_CLAIM: {"scope": [LINEITEM, LINEITEM_READ, RESULT_READ, SCORE],
+                    "lineitems": f"{issuer}/ags/{course_id}/lineitems"},
         CLAIM + "launch_presentation": {
             "document_target": "iframe", "return_url": f"{issuer}/course?course={course_id}",
         },
     }  # fmt: skip
+    if deep_link_data is not None:
+        del claims[CLAIM + "resource_link"]
+        claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
+        claims[DL_CLAIM] = {
+            "deep_link_return_url": f"{issuer}/deep-link-return",
+            "accept_types": ["ltiResourceLink"], "accept_multiple": True,
+            "accept_presentation_document_targets": ["iframe", "window"],
+            "data": deep_link_data,
+        }  # fmt: skip
     key = signing_key(session)
     return jwt.encode(
         claims, _private_key(key.kid, key.private_key_encrypted), algorithm="RS256",
         headers={"kid": key.kid},
     )  # fmt: skip
+
+
+def _deep_link_data(course_id: str, secret: str) -> str:
+    """The opaque data the tool must echo back in its deep-linking response."""
+    return URLSafeTimedSerializer(secret, salt="dev-platform-dl").dumps({"course": course_id})
 
 
 @functools.lru_cache(maxsize=8)

@@ -48,7 +48,7 @@ def course() -> str:
     tool_url = request.args.get("tool", _base_url()).rstrip("/")
     params = login_initiation(
         _base_url(), tool_url, course_id, sub, storage=storage,
-        secret=current_app.config["SECRET_KEY"],
+        secret=current_app.config["SECRET_KEY"], deep_link=request.args.get("deep_link") == "1",
     )  # fmt: skip
     return render_template(
         "devplatform/course.html", course=COURSES[course_id], user=USERS[sub],
