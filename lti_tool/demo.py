@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from lti_tool.devplatform.services import register_with_tool
+from lti_tool.devplatform.services import register_with_tool, rotate_keys
 from lti_tool.extensions import db
 from lti_tool.ops.services import advance_demo_clock, demo_clock_offset, reset_demo_clock
 
@@ -38,6 +38,13 @@ def seed_command(base_url: str) -> None:
     """Register the embedded platform with the tool (safe to run again)."""
     registration = register_with_tool(db.session(), base_url.rstrip("/"))
     click.echo(f"Demo ready: {registration.name} registered as {registration.issuer}.")
+
+
+@demo_cli.command("rotate-platform-key")
+def rotate_platform_key_command() -> None:
+    """Make the embedded platform sign with a new key (the old one stays published)."""
+    key = rotate_keys(db.session())
+    click.echo(f"The embedded platform now signs with {key.kid}.")
 
 
 @demo_cli.command("clock")

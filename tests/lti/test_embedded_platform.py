@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -87,3 +88,24 @@ def test_the_embedded_platform_does_not_exist_in_production(make_app: Callable[.
     )
     assert "devplatform" not in app.blueprints
     assert not any(rule.rule.startswith("/dev-platform") for rule in app.url_map.iter_rules())
+
+
+def test_platform_key_rotation_publishes_before_and_after(
+    platform_client: FlaskClient, db: SQLAlchemy
+) -> None:
+    """New id_tokens carry the new kid; the old key stays published for tokens in flight.
+
+    (The tool's re-fetch on a new kid is tested with the platform double in test_keys_and_rotation.)
+    """
+    params = _auth_params(platform_client)
+    app = platform_client.application
+    first_kid = platform_client.get("/dev-platform/jwks").json["keys"][0]["kid"]
+    result = app.test_cli_runner().invoke(args=["demo", "rotate-platform-key"])
+    assert result.exit_code == 0, result.output
+    keys = platform_client.get("/dev-platform/jwks").json["keys"]
+    assert [k["kid"] for k in keys][1] == first_kid  # the old key is still published
+    assert f"signs with {keys[0]['kid']}" in result.output
+    form = platform_client.get("/dev-platform/auth", query_string=params).get_data(as_text=True)
+    token = form.split('name="id_token" value="')[1].split('"')[0]
+    assert keys[0]["kid"] != first_kid
+    assert jwt.get_unverified_header(token)["kid"] == keys[0]["kid"]
