@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import AwaitingApproval, LaunchError, LaunchForbidden
-from lti_tool.lti.launch import origin_of, same_origin
+from lti_tool.lti.launch import HardenedLaunch, origin_of, same_origin
 from lti_tool.lti.models import PlatformRegistration, RegistrationStatus
 from lti_tool.lti.storage import LaunchStorage
 from lti_tool.lti.toolconf import DatabaseToolConf
@@ -114,6 +114,33 @@ def start_login(
         storage_target=login.lti_storage_target,
         platform_origin=origin_of(registration.auth_login_url),
     )
+
+
+def state_cookie_name(state: str) -> str:
+    """The cookie that binds a login's state to the browser that started it."""
+    return STATE_COOKIE_PREFIX + state[:24]
+
+
+def match_login(
+    session: Session, store: LaunchStorage, state: str, launch: HardenedLaunch
+) -> tuple[PlatformRegistration, dict[str, Any]]:
+    """Use up the login's state; the verified token must belong to that very login.
+
+    Returns the registration and what the login remembered.
+    """
+    remembered = take_state(store, state)
+    registration = session.get(PlatformRegistration, remembered["registration_id"])
+    claims = launch.claims
+    if (
+        registration is None
+        or registration.issuer != claims.get("iss")
+        or registration.client_id != launch.get_client_id()
+    ):
+        raise LaunchForbidden("The launch token is not from the platform that started the login.")
+    if claims.get("nonce") != remembered["nonce"]:
+        raise LaunchForbidden("The launch token's nonce is not the one this login issued.")
+    launch.validate_target_link_uri(remembered["login"]["target_link_uri"])
+    return registration, remembered
 
 
 def take_state(store: LaunchStorage, state: str) -> dict[str, Any]:

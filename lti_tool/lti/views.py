@@ -22,7 +22,7 @@ from lti_tool.lti import tokens
 from lti_tool.lti.errors import LaunchForbidden
 from lti_tool.lti.keys import published_keys
 from lti_tool.lti.launch import HardenedLaunch, LaunchSettings, origin_of
-from lti_tool.lti.login import STATE_COOKIE_PREFIX, LoginRequest, start_login, take_state
+from lti_tool.lti.login import LoginRequest, match_login, start_login, state_cookie_name
 from lti_tool.lti.models import PlatformRegistration
 from lti_tool.lti.services import record_launch
 from lti_tool.lti.storage import storage
@@ -69,7 +69,7 @@ def _set_state_cookie(response: BaseResponse, state: str) -> None:
     # Browsers accept Secure cookies from loopback over http, so the demo behaves as HTTPS does.
     secure = request.is_secure or request.host.rsplit(":", 1)[0] in LOOPBACK_HOSTS
     response.set_cookie(
-        STATE_COOKIE_PREFIX + state[:24], state,
+        state_cookie_name(state), state,
         max_age=current_app.config["LTI_STATE_SECONDS"], path="/lti/", httponly=True,
         secure=secure, samesite="None" if secure else "Lax", partitioned=secure,
     )  # fmt: skip
@@ -96,19 +96,9 @@ def launch() -> BaseResponse | str:
         {"id_token": id_token, "state": state}, DatabaseToolConf(session), storage(),
         _launch_settings(),
     ).validate()  # fmt: skip
-    remembered = take_state(storage(), state)
-    registration = session.get(PlatformRegistration, remembered["registration_id"])
+    registration, remembered = match_login(session, storage(), state, message)
     claims = message.claims
-    if (
-        registration is None
-        or registration.issuer != claims.get("iss")
-        or registration.client_id != message.get_client_id()
-    ):
-        raise LaunchForbidden("The launch token is not from the platform that started the login.")
-    if claims.get("nonce") != remembered["nonce"]:
-        raise LaunchForbidden("The launch token's nonce is not the one this login issued.")
-    message.validate_target_link_uri(remembered["login"]["target_link_uri"])
-    if request.cookies.get(STATE_COOKIE_PREFIX + state[:24]) == state:
+    if request.cookies.get(state_cookie_name(state)) == state:
         return _land(record_launch(session, registration, claims))
     storage_target = remembered["login"]["lti_storage_target"]
     if storage_target:
@@ -119,7 +109,7 @@ def launch() -> BaseResponse | str:
             PENDING_SECONDS,
         )
         return render_template(
-            "lti/launch_storage.html", launch_id=launch_id, state=state, nonce=claims["nonce"],
+            "lti/launch_storage.html", launch_id=launch_id, state=state,
             storage_target=storage_target, platform_origin=origin_of(registration.auth_login_url),
         )  # fmt: skip
     return render_template(
