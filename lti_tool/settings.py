@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = ROOT / "config" / "default.toml"
 ENV_PREFIX = "VM_"
 CONFIG_FILE_VAR = "VM_CONFIG_FILE"
-#: Variables the test suite reads for itself; they are not settings.
-TEST_VAR_PREFIX = "VM_TEST_"
+#: Variables the test suite and the benchmarks read for themselves; they are not settings.
+TOOLING_VAR_PREFIXES = ("VM_TEST_", "VM_BENCH_")
 ENVIRONMENTS = ("development", "production", "testing")
 MIN_SECRET_KEY_LENGTH = 32
 _TRUE = {"1", "true", "yes", "on"}
@@ -38,7 +38,7 @@ def load_settings(
     if config_file := environ.get(CONFIG_FILE_VAR):
         _merge(settings, _read_toml(Path(config_file)), source=config_file)
     for var, raw in sorted(environ.items()):
-        if not var.startswith(ENV_PREFIX) or var.startswith(TEST_VAR_PREFIX):
+        if not var.startswith(ENV_PREFIX) or var.startswith(TOOLING_VAR_PREFIXES):
             continue
         if var == CONFIG_FILE_VAR:
             continue

@@ -82,9 +82,10 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
         load_settings(environ={"VM_CONFIG_FILE": str(config_file)})
 
 
-def test_test_suite_variables_are_not_settings() -> None:
-    settings = load_settings(environ={"VM_TEST_DATABASE_URL": "postgresql://x"})
-    assert "TEST_DATABASE_URL" not in settings
+@pytest.mark.parametrize("variable", ["VM_TEST_DATABASE_URL", "VM_BENCH_DATABASE_URL"])
+def test_test_and_bench_variables_are_not_settings(variable: str) -> None:
+    settings = load_settings(environ={variable: "postgresql://x"})
+    assert variable.removeprefix("VM_") not in settings
 
 
 def test_a_safe_production_configuration_is_accepted() -> None:
