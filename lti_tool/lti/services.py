@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
@@ -29,8 +28,9 @@ def resolve_deployment(
     """The active deployment; an unknown one is recorded as pending (or auto-activated)."""
     if not deployment_id:
         raise LaunchError("The launch does not say which deployment of the tool it is for.")
-    deployment = session.scalar(
-        select(Deployment).filter_by(registration_id=registration.id, deployment_id=deployment_id)
+    # A launch's registration arrives with its deployments loaded (DatabaseToolConf).
+    deployment = next(
+        (d for d in registration.deployments if d.deployment_id == deployment_id), None
     )
     if deployment is None:
         status = (

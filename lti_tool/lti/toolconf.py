@@ -9,7 +9,7 @@ from pylti1p3.exception import LtiException
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from lti_tool.lti.keys import current_key, private_pem, published_keys
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus, ToolKey
@@ -74,7 +74,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> ToolRegistration | None:
         """The pylti1p3 registration for an active (issuer, client_id)."""
-        model = self.registration_model(iss, client_id)
+        model = self._registration_with_deployments(iss, client_id)
         if model is None or model.status is not RegistrationStatus.ACTIVE:
             return None
         registration = ToolRegistration(model, self._session)
@@ -85,6 +85,22 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         if model.auth_audience:
             registration.set_auth_audience(model.auth_audience)
         return registration
+
+    def _registration_with_deployments(
+        self, iss: str, client_id: str | None
+    ) -> PlatformRegistration | None:
+        """The registration and its deployments in one query (a launch needs both)."""
+        if not client_id:
+            return None
+        return (
+            self._session.scalars(
+                select(PlatformRegistration)
+                .filter_by(issuer=iss, client_id=client_id)
+                .options(joinedload(PlatformRegistration.deployments))
+            )
+            .unique()
+            .first()
+        )
 
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str | None, *args: Any, **kwargs: Any
