@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
 from lti_tool.lti import tokens
+from lti_tool.lti.config import canvas_configuration
 from lti_tool.lti.errors import LaunchForbidden
 from lti_tool.lti.keys import published_keys
 from lti_tool.lti.launch import HardenedLaunch, LaunchSettings, origin_of
@@ -43,6 +44,12 @@ def jwks() -> Response:
     response = jsonify({"keys": published_keys(db.session())})
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@bp.get("/config/canvas.json")
+def canvas_json() -> Response:
+    """The Canvas developer key JSON (Admin > Developer Keys > + LTI Key > Paste JSON)."""
+    return jsonify(canvas_configuration(_tool_origin()))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -5,7 +5,6 @@ Playwright's own browser download is never used; tests skip (fail in CI) without
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,10 @@ from typing import Any
 import flask_migrate
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool.devplatform.services import register_with_tool
 from lti_tool.extensions import db
+from tests.helpers.servers import serve
 from tests.helpers.services import chromium_path
 
 CHROMIUM_FLAGS = [
@@ -61,13 +60,6 @@ def page(browser: Any) -> Iterator[Any]:
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def serve(app: Flask) -> tuple[BaseWSGIServer, str]:
-    """Serve ``app`` on 127.0.0.1 in a thread; returns the server and its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture

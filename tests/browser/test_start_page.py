@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from flask import Flask, Response
 
-from tests.browser.conftest import axe_violations, serve
+from tests.browser.conftest import axe_violations
+from tests.helpers.servers import serve
 
 pytestmark = pytest.mark.browser
 
