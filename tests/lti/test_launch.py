@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from lti_tool.lti.keys import new_rsa_key
 from lti_tool.models import Course, Enrollment, Person, Role
 from tests.helpers.platform import (
-    CLAIM,
     INSTRUCTOR,
     TOOL,
     PlatformDouble,
@@ -306,4 +305,3 @@ def test_claims_reach_the_course_and_roles(
     assert enrollment.person.name == "Ada L."
     assert enrollment.course.title == "CSE (2027)"
     assert enrollment.course.deployment.deployment_id == registered.deployment_id
-    assert CLAIM  # the claim prefix the helpers use
