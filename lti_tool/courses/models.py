@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.columns import BigId, Timestamps, enum_column
@@ -31,6 +31,12 @@ class Course(Timestamps, Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     #: The course's short label (code), as the platform sends it.
     label: Mapped[str] = mapped_column(String(255), default="")
+    #: Names-and-roles: where the platform serves this course's roster (from launches).
+    memberships_url: Mapped[str | None] = mapped_column(Text)
+    #: Assignment and grade services: the course's line items URL (from launches).
+    lineitems_url: Mapped[str | None] = mapped_column(Text)
+    #: The grade-service scopes the platform granted for this course.
+    ags_scopes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     deployment: Mapped[Deployment] = relationship()
     enrollments: Mapped[list[Enrollment]] = relationship(

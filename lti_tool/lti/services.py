@@ -15,6 +15,8 @@ from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationSt
 from lti_tool.lti.roles import map_roles
 from lti_tool.lti.tokens import LaunchContext
 
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 #: Personal data claims we keep, and the column each goes to; only those the platform sends.
 _PERSON_CLAIMS = {
     "name": "name", "given_name": "given_name", "family_name": "family_name",
@@ -53,6 +55,22 @@ def resolve_deployment(
     return deployment
 
 
+def service_endpoints(claims: dict[str, Any]) -> dict[str, Any]:
+    """The course's LTI Advantage endpoints in a launch (only those it carries)."""
+    found: dict[str, Any] = {}
+    nrps = claims.get(NRPS_CLAIM)
+    if isinstance(nrps, dict) and isinstance(nrps.get("context_memberships_url"), str):
+        found["memberships_url"] = nrps["context_memberships_url"]
+    ags = claims.get(AGS_CLAIM)
+    if isinstance(ags, dict):
+        if isinstance(ags.get("lineitems"), str):
+            found["lineitems_url"] = ags["lineitems"]
+        scopes = ags.get("scope")
+        if isinstance(scopes, list):
+            found["ags_scopes"] = [s for s in scopes if isinstance(s, str)]
+    return found
+
+
 def record_launch(
     session: Session, registration: PlatformRegistration, claims: dict[str, Any]
 ) -> LaunchContext:
@@ -69,7 +87,8 @@ def record_launch(
         session, Course,
         {"deployment_id": deployment.id, "context_id": str(context["id"])[:255],
          "title": str(context.get("title") or "")[:500],
-         "label": str(context.get("label") or "")[:255], "updated_at": now},
+         "label": str(context.get("label") or "")[:255], "updated_at": now,
+         **service_endpoints(claims)},
         keys=["deployment_id", "context_id"], returning=Course.id,
     )  # fmt: skip
     personal = {

@@ -305,3 +305,29 @@ def test_claims_reach_the_course_and_roles(
     assert enrollment.person.name == "Ada L."
     assert enrollment.course.title == "CSE (2027)"
     assert enrollment.course.deployment.deployment_id == registered.deployment_id
+
+
+def test_the_course_keeps_its_service_endpoints(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy
+) -> None:
+    nrps = {
+        "context_memberships_url": "https://lms.example.edu/nrps/course-1",
+        "service_versions": ["2.0"],
+    }
+    ags = {
+        "lineitems": "https://lms.example.edu/ags/course-1/lineitems?type_id=7",
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+    }
+    launch(
+        client,
+        registered,
+        **{
+            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": nrps,
+            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags,
+        },
+    )
+    launch(client, registered)  # a later launch without them changes nothing
+    course = db.session.scalars(select(Course)).one()
+    assert course.memberships_url == "https://lms.example.edu/nrps/course-1"
+    assert course.lineitems_url == "https://lms.example.edu/ags/course-1/lineitems?type_id=7"
+    assert course.ags_scopes == ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
