@@ -41,8 +41,8 @@ def run() -> Iterator[Figure]:
             flask_migrate.upgrade()
             register_with_tool(db.session(), "http://127.0.0.1:8000")
         client = app.test_client()
-        yield Figure("healthz", _rate(client, "/healthz"), "requests/s")
-        yield Figure("start_page", _rate(client, "/", REQUESTS // 4), "requests/s")
+        yield Figure("healthz", request_rate(client, "/healthz"), "requests/s")
+        yield Figure("start_page", request_rate(client, "/", REQUESTS // 4), "requests/s")
         latencies = []
         for _ in range(200):
             started = time.perf_counter()
@@ -53,7 +53,8 @@ def run() -> Iterator[Figure]:
             db.engine.dispose()
 
 
-def _rate(client: object, path: str, count: int = REQUESTS) -> float:
+def request_rate(client: object, path: str, count: int = REQUESTS) -> float:
+    """Requests per second answered 200 for ``path``, in process."""
     get = client.get  # type: ignore[attr-defined]
     started = time.perf_counter()
     for _ in range(count):

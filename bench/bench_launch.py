@@ -14,6 +14,7 @@ speed varies by 40% over an hour; at ~4,900 requests/s it is at its usual speed)
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -31,7 +32,7 @@ import flask_migrate
 import psycopg
 from werkzeug.serving import make_server
 
-from bench.bench_http import _rate
+from bench.bench_http import request_rate
 from bench.figures import Figure
 from lti_tool import create_app
 from lti_tool.devplatform.directory import COURSES, role_in
@@ -60,7 +61,7 @@ def run() -> Iterator[Figure]:
         base = f"http://127.0.0.1:{server.server_port}"
         with app.app_context():
             register_with_tool(db.session(), base)
-        reference = _rate(app.test_client(), "/healthz")
+        reference = request_rate(app.test_client(), "/healthz")
         gc.collect()
         gc.freeze()  # as wsgi.py does once the app is built
         fetches = _count_key_set_fetches()
@@ -130,28 +131,21 @@ def _count_key_set_fetches() -> list[int]:
     return count
 
 
-class _database:  # noqa: N801 (used as a context manager like a function)
+@contextlib.contextmanager
+def _database(folder: str) -> Iterator[tuple[str, str]]:
     """A PostgreSQL schema of the benchmark's own (dropped after), or a SQLite file."""
-
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-        self.base = os.environ.get("VM_BENCH_DATABASE_URL", DEFAULT_PG)
-        self.schema = f"vm_bench_{secrets.token_hex(4)}"
-        self.kind = "SQLite"
-        self._plain = self.base.split("?")[0]
-
-    def __enter__(self) -> tuple[str, str]:
-        try:
-            with psycopg.connect(self._plain, autocommit=True, connect_timeout=2) as connection:
-                connection.execute(f'CREATE SCHEMA "{self.schema}"')
-        except psycopg.Error:
-            return f"sqlite:///{Path(self.folder) / 'bench.sqlite3'}", "SQLite (no PostgreSQL)"
-        self.kind = "PostgreSQL"
-        separator = "&" if "?" in self.base else "?"
-        return f"{self.base}{separator}options=-csearch_path%3D{self.schema}", self.kind
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.kind == "PostgreSQL":
-            with psycopg.connect(self._plain, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
-                connection.execute(CATALOG_VACUUM)  # autovacuum may be off (it is here)
+    base = os.environ.get("VM_BENCH_DATABASE_URL", DEFAULT_PG)
+    plain, schema = base.split("?")[0], f"vm_bench_{secrets.token_hex(4)}"
+    try:
+        with psycopg.connect(plain, autocommit=True, connect_timeout=2) as connection:
+            connection.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.Error:
+        yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}", "SQLite (no PostgreSQL)"
+        return
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}", "PostgreSQL"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            connection.execute(CATALOG_VACUUM)  # autovacuum may be off (it is here)

@@ -133,6 +133,4 @@ def _coerce(raw: str, default: Any, var: str) -> Any:
         except ValueError:
             kind = "a whole number" if isinstance(default, int) else "a number"
             raise ConfigError(f"{var} must be {kind}, not {raw!r}.") from None
-    if isinstance(default, list):
-        return [item.strip() for item in raw.split(",") if item.strip()]
     return raw
