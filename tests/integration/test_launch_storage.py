@@ -42,12 +42,14 @@ def test_expired_values_are_purged_and_live_ones_kept(
     """The periodic lti.purge_storage task empties what has expired (Redis expires its own)."""
     from datetime import timedelta
 
+    from lti_tool.lti import tasks  # registers lti.purge_storage with every Celery app
+
     store = DatabaseStorage()
     store.put("state:old", 1, ttl=60)
     store.put("state:new", 2, ttl=600)
     frozen_clock.advance(timedelta(seconds=120))  # type: ignore[attr-defined]
     # This app's own Celery task, so it runs in this app's context (and frozen clock).
-    purge = app.extensions["celery"].tasks["lti.purge_storage"]  # type: ignore[attr-defined]
+    purge = app.extensions["celery"].tasks[tasks.purge_storage.name]  # type: ignore[attr-defined]
     assert purge.apply().get() == 1
     assert store.get("state:new") == 2
     assert store.take("state:old") is None
