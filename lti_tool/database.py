@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -15,6 +18,9 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
+#: A pooled connection used less than this long ago is not pinged at checkout.
+PING_BYPASS_SECONDS = 0.5
+_CHECKED_IN = "vm_checked_in"
 #: Execution option marking a connection that only reads.
 READ_ONLY = "vm_read_only"
 #: Stable constraint names, so Alembic migrations (and SQLite batch mode) can refer to them.
@@ -75,17 +81,29 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def ping_postgresql(engine: Engine) -> None:
-    """Check each pooled PostgreSQL connection as it is checked out, in one round trip.
+def ping_postgresql(engine: Engine, bypass_seconds: float = PING_BYPASS_SECONDS) -> None:
+    """Check pooled PostgreSQL connections as they are checked out, in one round trip.
 
     A restarted server leaves dead connections in the pool; a dead one is discarded and
     the pool connects afresh (SQLAlchemy's documented pessimistic disconnect handling).
+    A connection back in the pool for less than ``bypass_seconds`` is not pinged: it just
+    worked, and a busy web process would otherwise ping before every request (HikariCP's
+    ``aliveBypassWindowMs`` does the same). Should the server go away inside that window,
+    the query fails once and SQLAlchemy invalidates the whole pool.
     """
     if engine.dialect.name != "postgresql":
         return
 
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    def _ping(dbapi_connection: Any, record: Any, _proxy: object) -> None:
+        returned = record.info.pop(_CHECKED_IN, None)
+        if returned is not None and time.monotonic() - returned < bypass_seconds:
+            return
         try:
             result = dbapi_connection.pgconn.exec_(b"")
         except Exception as exc:
@@ -121,6 +139,25 @@ def tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+@contextlib.contextmanager
+def autocommit(session: Session) -> Iterator[None]:
+    """Run a block whose statements each stand alone (reads, or single atomic writes).
+
+    On PostgreSQL the block's statements run in autocommit: psycopg sends BEGIN and COMMIT
+    as round trips of their own, and a launch would otherwise spend a third of its database
+    time on them. Elsewhere, or when the session is already in a transaction or bound to a
+    connection (the tests'), the block runs in the session's transaction as usual. Either
+    way the block ends committed; an exception leaves the rollback to the caller. Only for
+    code that needs no atomicity across statements.
+    """
+    bind = session.get_bind()
+    postgresql_engine = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+    if postgresql_engine and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    yield
+    session.commit()
+
+
 def read_only(connection: Connection) -> Connection:
     """Mark a connection as one that only reads (SQLite then never waits for a writer)."""
     return connection.execution_options(**{READ_ONLY: True})
@@ -140,35 +177,44 @@ def upsert(
     """
     dialect = session.get_bind().dialect.name
     returning_name = None if returning is None else returning.key
-    statement = _upsert_statement(model, dialect, tuple(values), tuple(keys), returning_name)
-    result = session.execute(statement, _with_defaults(model, values))
+    statement = upsert_statement(model, dialect, tuple(values), tuple(keys), returning_name)
+    result = session.execute(statement, with_defaults(model, values))
     return None if returning is None else result.scalar_one()
 
 
 @functools.cache
-def _upsert_statement(
+def upsert_statement(
     model: type[Base],
     dialect: str,
     columns: tuple[str, ...],
     keys: tuple[str, ...],
     returning: str | None,
+    *,
+    prefix: str = "",
 ) -> Any:
-    """The INSERT … ON CONFLICT for one shape of call, built once (values are bound later)."""
+    """The INSERT … ON CONFLICT for one shape of call, built once (values are bound later).
+
+    Parameters are named ``prefix`` + column (see ``with_defaults``), so several of these
+    can share one statement, as common table expressions.
+    """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, model.__table__)
     defaulted = [c.name for c in table.columns if c.default is not None and c.name not in columns]
-    statement = insert(table).values({name: bindparam(name) for name in (*columns, *defaulted)})
+    statement = insert(table).values(
+        {name: bindparam(prefix + name) for name in (*columns, *defaulted)}
+    )
     updates = {name: statement.excluded[name] for name in columns if name not in keys}
     statement = statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
     return statement if returning is None else statement.returning(table.c[returning])
 
 
-def _with_defaults(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
-    """Add Python-side column defaults (created_at…), which bound parameters skip."""
-    filled = dict(values)
+def with_defaults(model: type[Base], values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The parameters for ``upsert_statement``: Python-side column defaults (created_at…),
+    which bound parameters skip, added to ``values``; every name prefixed."""
+    filled = {prefix + name: value for name, value in values.items()}
     for column in model.__table__.columns:
         default = column.default
-        if column.name not in filled and default is not None and hasattr(default, "arg"):
+        if column.name not in values and default is not None and hasattr(default, "arg"):
             arg = default.arg
-            filled[column.name] = arg(None) if callable(arg) else arg
+            filled[prefix + column.name] = arg(None) if callable(arg) else arg
     return filled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Role
 from lti_tool.extensions import db
@@ -11,18 +11,20 @@ from lti_tool.lti.access import launch_required
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
+_LEARNERS = (
+    select(func.count())
+    .select_from(Enrollment)
+    .where(
+        Enrollment.course_id == bindparam("course_id"),
+        Enrollment.role == Role.LEARNER,
+        Enrollment.status == EnrollmentStatus.ACTIVE,
+    )
+)
+
 
 @bp.get("/")
 @launch_required(Role.INSTRUCTOR, Role.MENTOR, Role.ADMIN)
 def home() -> str:
     """Where instructors and mentors land after launch."""
-    learners = db.session.scalar(
-        select(func.count())
-        .select_from(Enrollment)
-        .where(
-            Enrollment.course_id == g.launch.course.id,
-            Enrollment.role == Role.LEARNER,
-            Enrollment.status == EnrollmentStatus.ACTIVE,
-        )
-    )
+    learners = db.session.scalar(_LEARNERS, {"course_id": g.launch.course.id})
     return render_template("console/home.html", learners=learners)

@@ -47,6 +47,11 @@ class Course(Timestamps, Base):
         return f"<Course {self.id} {self.context_id!r}>"
 
 
+def display_name(name: str | None, given_name: str | None, family_name: str | None) -> str:
+    """The best name we have for someone: the full name, else given and family, else "Learner"."""
+    return name or " ".join(filter(None, [given_name, family_name])) or "Learner"
+
+
 class Person(Timestamps, Base):
     """Someone a platform launched or listed: keyed by (registration, ``sub``).
 
@@ -89,7 +94,7 @@ class Person(Timestamps, Base):
     @property
     def display_name(self) -> str:
         """The best name we have for this person."""
-        return self.name or " ".join(filter(None, [self.given_name, self.family_name])) or "Learner"
+        return display_name(self.name, self.given_name, self.family_name)
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.subject!r}>"

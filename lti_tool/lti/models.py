@@ -125,7 +125,10 @@ class ToolKey(Timestamps, Base):
 
 
 class StoredValue(Base):
-    """A short-lived value of the launch storage (the embedded default; Redis in production)."""
+    """A short-lived value of the launch storage (the embedded default; Redis in production).
+
+    Unlogged on PostgreSQL (migration 3f1c2a9d7b10): a crash may lose these values.
+    """
 
     __tablename__ = "lti_storage"
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, select, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person
-from lti_tool.database import upsert
+from lti_tool.database import upsert, upsert_statement, with_defaults
 from lti_tool.lti.errors import AwaitingApproval, LaunchError
 from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
@@ -83,32 +86,83 @@ def record_launch(
     if not isinstance(context, dict) or not context.get("id"):
         raise LaunchError("Virtual Mentor works inside a course: launch it from a course page.")
     now = clock.now()
-    course_id = upsert(
-        session, Course,
-        {"deployment_id": deployment.id, "context_id": str(context["id"])[:255],
-         "title": str(context.get("title") or "")[:500],
-         "label": str(context.get("label") or "")[:255], "updated_at": now,
-         **service_endpoints(claims)},
-        keys=["deployment_id", "context_id"], returning=Course.id,
-    )  # fmt: skip
+    course = {
+        "deployment_id": deployment.id, "context_id": str(context["id"])[:255],
+        "title": str(context.get("title") or "")[:500],
+        "label": str(context.get("label") or "")[:255], "updated_at": now,
+        **service_endpoints(claims),
+    }  # fmt: skip
     personal = {
         column: str(claims[claim])[:320]
         for claim, column in _PERSON_CLAIMS.items()
         if isinstance(claims.get(claim), str) and claims[claim]
     }
-    person_id = upsert(
-        session, Person,
-        {"registration_id": registration.id, "subject": str(claims["sub"])[:255],
-         "last_launch_at": now, "updated_at": now, **personal},
-        keys=["registration_id", "subject"], returning=Person.id,
-    )  # fmt: skip
+    person = {
+        "registration_id": registration.id, "subject": str(claims["sub"])[:255],
+        "last_launch_at": now, "updated_at": now, **personal,
+    }  # fmt: skip
     roles = [r for r in claims.get(CLAIM + "roles") or [] if isinstance(r, str)]
     role = map_roles(roles)
-    upsert(
-        session, Enrollment,
-        {"course_id": course_id, "person_id": person_id, "role": role, "lti_roles": roles,
-         "status": EnrollmentStatus.ACTIVE, "updated_at": now},
-        keys=["course_id", "person_id"],
-    )  # fmt: skip
+    enrollment = {
+        "role": role,
+        "lti_roles": roles,
+        "status": EnrollmentStatus.ACTIVE,
+        "updated_at": now,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        course_id, person_id = _upsert_in_one_statement(session, course, person, enrollment)
+    else:
+        course_id = upsert(session, Course, course, _COURSE_KEYS, returning=Course.id)
+        person_id = upsert(session, Person, person, _PERSON_KEYS, returning=Person.id)
+        enrollment.update(course_id=course_id, person_id=person_id)
+        upsert(session, Enrollment, enrollment, keys=["course_id", "person_id"])
     session.commit()
     return LaunchContext(registration.id, deployment.id, course_id, person_id, role)
+
+
+_COURSE_KEYS, _PERSON_KEYS = ["deployment_id", "context_id"], ["registration_id", "subject"]
+
+
+def _upsert_in_one_statement(
+    session: Session, course: dict[str, Any], person: dict[str, Any], enrollment: dict[str, Any]
+) -> tuple[int, int]:
+    """Course, person and enrollment upserted by one PostgreSQL statement (one round trip).
+
+    The course and person upserts are data-modifying common table expressions whose ids
+    feed the enrollment's; the statement is atomic on its own.
+    """
+    statement = _launch_statement(tuple(course), tuple(person), tuple(enrollment))
+    parameters = {
+        **with_defaults(Course, course, "c_"),
+        **with_defaults(Person, person, "p_"),
+        **with_defaults(Enrollment, enrollment, "e_"),
+    }
+    row = session.execute(statement, parameters).one()
+    return int(row[0]), int(row[1])
+
+
+@functools.cache
+def _launch_statement(
+    course: tuple[str, ...], person: tuple[str, ...], enrollment: tuple[str, ...]
+) -> Any:
+    """WITH c AS (upsert course), p AS (upsert person) upsert enrollment FROM c, p."""
+    course_cte = upsert_statement(
+        Course, "postgresql", course, tuple(_COURSE_KEYS), "id", prefix="c_"
+    ).cte("launch_course")
+    person_cte = upsert_statement(
+        Person, "postgresql", person, tuple(_PERSON_KEYS), "id", prefix="p_"
+    ).cte("launch_person")
+    table = cast(Table, Enrollment.__table__)
+    names = [*enrollment, *(c.name for c in table.columns if c.default is not None)]
+    names = list(dict.fromkeys(n for n in names if n not in ("course_id", "person_id")))
+    source = select(
+        course_cte.c.id,
+        person_cte.c.id,
+        *(bindparam("e_" + name, type_=table.c[name].type) for name in names),
+    ).select_from(course_cte.join(person_cte, true()))  # one row each: no product to fear
+    statement = postgresql.insert(table).from_select(["course_id", "person_id", *names], source)
+    statement = statement.on_conflict_do_update(
+        index_elements=["course_id", "person_id"],
+        set_={name: statement.excluded[name] for name in enrollment},
+    )
+    return statement.returning(table.c.course_id, table.c.person_id)

@@ -13,15 +13,23 @@ from typing import Any, Protocol, cast
 
 import redis
 from flask import Flask, current_app
-from sqlalchemy import Table, delete, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, delete, select
 
 from lti_tool import clock
-from lti_tool.database import upsert
+from lti_tool.database import UTCDateTime, upsert
 from lti_tool.extensions import db
 from lti_tool.lti.models import StoredValue
 
 _TABLE = cast(Table, StoredValue.__table__)
+# Core, not ORM (these rows are never objects), and built once: every login and launch runs them.
+_GET = select(_TABLE.c.value).where(
+    _TABLE.c.key == bindparam("key"), _TABLE.c.expires_at > bindparam("now", type_=UTCDateTime)
+)
+_TAKE = (
+    delete(_TABLE)
+    .where(_TABLE.c.key == bindparam("key"))
+    .returning(_TABLE.c.value, _TABLE.c.expires_at)
+)
 
 
 class LaunchStorage(Protocol):
@@ -45,13 +53,13 @@ class DatabaseStorage:
 
     Each call commits the current session: storage is used at the edges of the login and
     launch requests, and a second connection would wait on SQLite's write lock held by this
-    request's own transaction.
+    request's own transaction. On PostgreSQL the table is unlogged (see its migration), so
+    these commits do not wait for the write-ahead log to reach the disk.
     """
 
     def put(self, key: str, value: Any, ttl: int) -> None:
         """Store ``value`` under ``key`` for ``ttl`` seconds."""
         session = db.session()
-        _ephemeral(session)
         expires = clock.now() + timedelta(seconds=ttl)
         upsert(session, StoredValue, {"key": key, "value": value, "expires_at": expires}, ["key"])
         session.commit()
@@ -59,19 +67,14 @@ class DatabaseStorage:
     def get(self, key: str) -> Any | None:
         """The value, or None if absent or expired."""
         session = db.session()
-        value = session.scalar(
-            select(_TABLE.c.value).where(_TABLE.c.key == key, _TABLE.c.expires_at > clock.now())
-        )
+        value = session.scalar(_GET, {"key": key, "now": clock.now()})
         session.commit()  # end the read: callers may go on to network calls
         return value
 
     def take(self, key: str) -> Any | None:
         """Remove and return the value atomically (None if absent or expired)."""
         session = db.session()
-        _ephemeral(session)
-        row = session.execute(  # Core, not ORM: these rows are never loaded as objects
-            delete(_TABLE).where(_TABLE.c.key == key).returning(_TABLE.c.value, _TABLE.c.expires_at)
-        ).first()
+        row = session.execute(_TAKE, {"key": key}).first()
         session.commit()
         if row is None or row[1] <= clock.now():
             return None
@@ -83,16 +86,6 @@ class DatabaseStorage:
         result = session.execute(delete(_TABLE).where(_TABLE.c.expires_at <= clock.now()))
         session.commit()
         return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _ephemeral(session: Session) -> None:
-    """Commit this transaction without waiting for the disk (PostgreSQL).
-
-    Launch storage holds seconds-long values; a crash losing the last few only means
-    launching again, and a login no longer waits for an fsync.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 class RedisStorage:

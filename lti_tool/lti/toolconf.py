@@ -8,11 +8,18 @@ from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.exception import LtiException
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from lti_tool.lti.keys import current_key, private_pem, published_keys
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus, ToolKey
+
+# Built once: constructing a statement costs more than running it (every launch runs these).
+_BY_CLIENT = select(PlatformRegistration).where(
+    PlatformRegistration.issuer == bindparam("iss"),
+    PlatformRegistration.client_id == bindparam("client_id"),
+)
+_WITH_DEPLOYMENTS = _BY_CLIENT.options(joinedload(PlatformRegistration.deployments))
 
 
 class ToolRegistration(Registration):
@@ -57,9 +64,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         """Our registration for (issuer, client_id), whatever its status."""
         if not client_id:
             return None
-        return self._session.scalar(
-            select(PlatformRegistration).filter_by(issuer=iss, client_id=client_id)
-        )
+        return self._session.scalar(_BY_CLIENT, {"iss": iss, "client_id": client_id})
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
         """Never used: an issuer may have many clients, so the client id is always needed."""
@@ -93,11 +98,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         if not client_id:
             return None
         return (
-            self._session.scalars(
-                select(PlatformRegistration)
-                .filter_by(issuer=iss, client_id=client_id)
-                .options(joinedload(PlatformRegistration.deployments))
-            )
+            self._session.scalars(_WITH_DEPLOYMENTS, {"iss": iss, "client_id": client_id})
             .unique()
             .first()
         )

@@ -17,6 +17,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.courses.models import Role
+from lti_tool.database import autocommit
 from lti_tool.extensions import db
 from lti_tool.lti import tokens
 from lti_tool.lti.config import canvas_configuration
@@ -56,14 +57,16 @@ def canvas_json() -> Response:
 def login() -> BaseResponse | str:
     """Third-party initiated login: remember state and nonce, send the browser to the platform."""
     params = {**request.args.to_dict(), **request.form.to_dict()}
-    started = start_login(
-        db.session(),
-        storage(),
-        LoginRequest.from_params(params),
-        redirect_uri=url_for("lti.launch", _external=True),
-        tool_origin=_tool_origin(),
-        ttl=current_app.config["LTI_STATE_SECONDS"],
-    )
+    session = db.session()
+    with autocommit(session):  # a read, then one insert
+        started = start_login(
+            session,
+            storage(),
+            LoginRequest.from_params(params),
+            redirect_uri=url_for("lti.launch", _external=True),
+            tool_origin=_tool_origin(),
+            ttl=current_app.config["LTI_STATE_SECONDS"],
+        )
     if started.storage_target:
         # Third-party cookies may be blocked: keep state in the platform's own storage.
         return render_template("lti/login_storage.html", start=started)
@@ -72,13 +75,14 @@ def login() -> BaseResponse | str:
     return response
 
 
-def _set_state_cookie(response: BaseResponse, state: str) -> None:
+def _set_state_cookie(response: BaseResponse, state: str, *, used: bool = False) -> None:
+    """Bind the login to this browser, or (``used``) remove the binding once launched."""
     # Browsers accept Secure cookies from loopback over http, so the demo behaves as HTTPS does.
     secure = request.is_secure or request.host.rsplit(":", 1)[0] in LOOPBACK_HOSTS
     response.set_cookie(
-        state_cookie_name(state), state,
-        max_age=current_app.config["LTI_STATE_SECONDS"], path="/lti/", httponly=True,
-        secure=secure, samesite="None" if secure else "Lax", partitioned=secure,
+        state_cookie_name(state), "" if used else state,
+        max_age=0 if used else current_app.config["LTI_STATE_SECONDS"], path="/lti/",
+        httponly=True, secure=secure, samesite="None" if secure else "Lax", partitioned=secure,
     )  # fmt: skip
 
 
@@ -99,14 +103,19 @@ def launch() -> BaseResponse | str:
     if not id_token or not state:
         raise LaunchForbidden("The launch arrived without its id_token or state. Launch again.")
     session = db.session()
-    message = HardenedLaunch(
-        {"id_token": id_token, "state": state}, DatabaseToolConf(session), storage(),
-        _launch_settings(),
-    ).validate()  # fmt: skip
-    registration, remembered = match_login(session, storage(), state, message)
+    with autocommit(session):  # reads, then the state's one-statement removal
+        message = HardenedLaunch(
+            {"id_token": id_token, "state": state}, DatabaseToolConf(session), storage(),
+            _launch_settings(),
+        ).validate()  # fmt: skip
+        registration, remembered = match_login(session, storage(), state, message)
     claims = message.claims
     if request.cookies.get(state_cookie_name(state)) == state:
-        return _land(record_launch(session, registration, claims))
+        with autocommit(session):  # each write stands alone (see record_launch)
+            context = record_launch(session, registration, claims)
+        response = _land(context)
+        _set_state_cookie(response, state, used=True)  # done with it: don't let them pile up
+        return response
     storage_target = remembered["login"]["lti_storage_target"]
     if storage_target:
         launch_id = secrets.token_urlsafe(24)
@@ -139,7 +148,9 @@ def complete() -> BaseResponse:
     registration = session.get(PlatformRegistration, pending["registration_id"])
     if registration is None:
         raise LaunchForbidden("The platform that started this launch is no longer registered.")
-    return _land(record_launch(session, registration, pending["claims"]))
+    with autocommit(session):
+        context = record_launch(session, registration, pending["claims"])
+    return _land(context)
 
 
 def _land(context: tokens.LaunchContext) -> BaseResponse:

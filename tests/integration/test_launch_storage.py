@@ -6,9 +6,11 @@ import secrets
 import time
 
 import pytest
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import text
 
 from lti_tool.lti.storage import DatabaseStorage, LaunchStorage, RedisStorage
-from tests.helpers.services import service_url
+from tests.helpers.services import service_url, unavailable
 
 
 @pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.integration)])
@@ -53,3 +55,17 @@ def test_expired_values_are_purged_and_live_ones_kept(
     assert purge.apply().get() == 1
     assert store.get("state:new") == 2
     assert store.take("state:old") is None
+
+
+@pytest.mark.integration
+def test_launch_storage_skips_the_write_ahead_log_on_postgresql(db: SQLAlchemy) -> None:
+    """Logins and launches then commit without waiting for the disk."""
+    if db.engine.dialect.name != "postgresql":
+        unavailable("PostgreSQL not configured: set VM_TEST_DATABASE_URL to run this test")
+    persistence = db.session.scalar(
+        text(
+            "SELECT relpersistence FROM pg_class "
+            "WHERE relname = 'lti_storage' AND relnamespace = current_schema()::regnamespace"
+        )
+    )
+    assert persistence == "u"  # unlogged

@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
 from lti_tool.lti import tokens
+from lti_tool.lti.login import STATE_COOKIE_PREFIX
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
 from lti_tool.models import Enrollment, EnrollmentStatus, Role
 from tests.factories import EnrollmentFactory
@@ -175,3 +176,20 @@ def test_storage_target_login_keeps_state_in_the_platform(
     html = response.get_data(as_text=True)
     assert 'data-action="put"' in html
     assert f'data-platform-origin="{registered.issuer}"' in html
+
+
+def test_the_state_cookie_is_removed_once_the_launch_used_it(
+    client: FlaskClient, registered: PlatformDouble
+) -> None:
+    """Each login sets a cookie of its own; a browser must not collect one per launch."""
+    started = login(client, registered)
+    name = STATE_COOKIE_PREFIX + started.state[:24]
+    assert client.get_cookie(name, path="/lti/") is not None
+    token = registered.sign(registered.claims(started.nonce))
+    response = client.post("/lti/launch", data={"id_token": token, "state": started.state})
+    assert response.status_code == 303
+    removed = response.headers["Set-Cookie"]
+    assert removed.startswith(STATE_COOKIE_PREFIX)
+    assert "Max-Age=0" in removed
+    assert "Partitioned" in removed  # the partitioned cookie is the one to remove
+    assert client.get_cookie(name, path="/lti/") is None
