@@ -14,25 +14,21 @@ speed varies by 40% over an hour; at ~4,900 requests/s it is at its usual speed)
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-import os
-import secrets
 import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import flask_migrate
-import psycopg
 from werkzeug.serving import make_server
 
 from bench.bench_http import request_rate
+from bench.database import bench_database
 from bench.figures import Figure
 from lti_tool import create_app
 from lti_tool.devplatform.directory import COURSES, role_in
@@ -41,13 +37,11 @@ from lti_tool.extensions import db
 from lti_tool.lti import keysets
 
 LAUNCHES, WARM_UP = 400, 40
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-CATALOG_VACUUM = "VACUUM pg_catalog.pg_attribute, pg_catalog.pg_class, pg_catalog.pg_depend"
 
 
 def run() -> Iterator[Figure]:
     """Launch LAUNCHES times as the demo people; report server-time percentiles."""
-    with tempfile.TemporaryDirectory() as folder, _database(folder) as (url, kind):
+    with tempfile.TemporaryDirectory() as folder, bench_database(folder) as (url, kind):
         app = create_app({
             "ENV": "testing", "SECRET_KEY": "b" * 40, "INSTANCE_PATH": folder,
             "DATABASE_URL": url, "BROKER_URL": "memory://", "DEMO_CLOCK": False,
@@ -129,23 +123,3 @@ def _count_key_set_fetches() -> list[int]:
 
     keysets.fetch_key_set = counting  # type: ignore[assignment]
     return count
-
-
-@contextlib.contextmanager
-def _database(folder: str) -> Iterator[tuple[str, str]]:
-    """A PostgreSQL schema of the benchmark's own (dropped after), or a SQLite file."""
-    base = os.environ.get("VM_BENCH_DATABASE_URL", DEFAULT_PG)
-    plain, schema = base.split("?")[0], f"vm_bench_{secrets.token_hex(4)}"
-    try:
-        with psycopg.connect(plain, autocommit=True, connect_timeout=2) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error:
-        yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}", "SQLite (no PostgreSQL)"
-        return
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}", "PostgreSQL"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            connection.execute(CATALOG_VACUUM)  # autovacuum may be off (it is here)

@@ -11,6 +11,7 @@ from lti_tool.lti.models import (
     ToolKeyState,
 )
 from lti_tool.ops.models import DemoClockOffset, JobHeartbeat
+from lti_tool.roster.models import RosterSync, SyncStatus
 
 __all__ = [
     "Course",
@@ -27,7 +28,9 @@ __all__ = [
     "PlatformRegistration",
     "RegistrationStatus",
     "Role",
+    "RosterSync",
     "StoredValue",
+    "SyncStatus",
     "ToolKey",
     "ToolKeyState",
 ]

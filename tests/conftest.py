@@ -7,6 +7,7 @@ See tests/helpers/services.py for the variables that switch real services on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 import flask_migrate
 import psycopg
 import pytest
+from celery import Celery
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
@@ -44,12 +46,12 @@ def pytest_report_header() -> list[str]:
     ]
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of this test run's own: a fresh PostgreSQL schema, or a SQLite file."""
+@contextlib.contextmanager
+def own_database(folder: Path) -> Iterator[str]:
+    """A database of one's own: a fresh PostgreSQL schema (dropped after), or a SQLite file."""
     base_url = os.environ.get("VM_TEST_DATABASE_URL")
     if not base_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
         return
     schema = f"vm_test_{secrets.token_hex(4)}"
     plain_url = base_url.replace("postgresql+psycopg://", "postgresql://")
@@ -64,6 +66,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             # Clean up after ourselves where autovacuum is off (as on this project's machines):
             # every run's dropped tables would otherwise bloat the catalogs for good.
             connection.execute(CATALOG_VACUUM)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this test run's own: a fresh PostgreSQL schema, or a SQLite file."""
+    with own_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -176,3 +185,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(
                 "VM_TEST_REQUIRE_SERVICES=1 but no integration test ran and passed.", red=True
             )
+
+
+@pytest.fixture
+def broker(app: Flask) -> Iterator[Callable[[], list[object]]]:
+    """Read what reached the (in-memory, real kombu) broker's queue."""
+    celery: Celery = app.extensions["celery"]
+    queue_name = celery.conf.task_default_queue
+
+    def drain() -> list[object]:
+        bodies = []
+        with celery.connection_for_read() as connection:
+            queue = connection.SimpleQueue(queue_name)
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    return bodies
+                bodies.append(message.headers["task"])
+                bodies.append(message.payload[0])
+                message.ack()
+
+    drain()
+    yield drain
+    drain()

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from celery import Celery
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.ops.tasks import heartbeat
 from tests.factories import PersonFactory
-
-
-@pytest.fixture
-def broker(app: Flask) -> Iterator[Callable[[], list[object]]]:
-    """Read what reached the (in-memory, real kombu) broker's queue."""
-    celery: Celery = app.extensions["celery"]
-    queue_name = celery.conf.task_default_queue
-
-    def drain() -> list[object]:
-        bodies = []
-        with celery.connection_for_read() as connection:
-            queue = connection.SimpleQueue(queue_name)
-            while True:
-                try:
-                    message = queue.get(block=False)
-                except queue.Empty:
-                    return bodies
-                bodies.append(message.headers["task"])
-                bodies.append(message.payload[0])
-                message.ack()
-
-    drain()
-    yield drain
-    drain()
 
 
 def test_task_is_sent_when_the_transaction_commits(

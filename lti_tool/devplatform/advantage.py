@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
-from lti_tool.devplatform.directory import CLIENT_ID, COURSES, DEPLOYMENT_ID, USERS, role_in
+from lti_tool.devplatform.directory import (
+    CLIENT_ID,
+    COURSES,
+    DEPLOYMENT_ID,
+    USERS,
+    generated_members,
+    role_in,
+)
 from lti_tool.devplatform.models import DevDeepLink, DevLineItem, DevScore
 from lti_tool.lti.keys import published_keys
 from lti_tool.lti.launch import CLAIM
@@ -101,6 +108,9 @@ def page_of(items: list[Any], limit: int, page: int) -> tuple[list[Any], bool]:
 
 def memberships(context_id: str) -> list[dict[str, Any]]:
     """The course's members in names-and-roles shape."""
+    generated = generated_members(context_id)
+    if generated is not None:
+        return list(generated)
     course = _course(context_id)
     return [
         {"status": "Active", "user_id": sub, "roles": [role_in(course, sub)],

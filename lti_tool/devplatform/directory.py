@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
@@ -68,3 +70,26 @@ def role_in(course: DemoCourse, sub: str) -> str | None:
         if member == sub:
             return MEMBERSHIP + role
     return None
+
+
+#: Rosters of any size for load tests: ``generated-<n>`` has n members (the first one
+#: teaches). Only the names-and-roles service lists them; nobody launches as them.
+GENERATED_PREFIX = "generated-"
+MAX_GENERATED = 100_000
+
+
+@functools.lru_cache(maxsize=4)
+def generated_members(context_id: str) -> tuple[dict[str, Any], ...] | None:
+    """The names-and-roles members of a generated course, or None if not one."""
+    if not context_id.startswith(GENERATED_PREFIX):
+        return None
+    size = context_id.removeprefix(GENERATED_PREFIX)
+    if not size.isdigit() or not 0 < int(size) <= MAX_GENERATED:
+        return None
+    return tuple(
+        {"status": "Active", "user_id": f"gen-{n:06d}",
+         "roles": [MEMBERSHIP + ("Instructor" if n == 1 else "Learner")],
+         "name": f"Learner {n}", "given_name": "Learner", "family_name": str(n),
+         "email": f"learner{n}@example.com"}
+        for n in range(1, int(size) + 1)
+    )  # fmt: skip

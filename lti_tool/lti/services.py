@@ -10,13 +10,14 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
-from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person
+from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.database import upsert, upsert_statement, with_defaults
 from lti_tool.lti.errors import AwaitingApproval, LaunchError
 from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
 from lti_tool.lti.roles import map_roles
 from lti_tool.lti.tokens import LaunchContext
+from lti_tool.roster.services import request_first_sync
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -116,6 +117,8 @@ def record_launch(
         person_id = upsert(session, Person, person, _PERSON_KEYS, returning=Person.id)
         enrollment.update(course_id=course_id, person_id=person_id)
         upsert(session, Enrollment, enrollment, keys=["course_id", "person_id"])
+    if role is not Role.LEARNER and course.get("memberships_url"):
+        request_first_sync(session, course_id)  # the roster, before anyone asks for it
     session.commit()
     return LaunchContext(registration.id, deployment.id, course_id, person_id, role)
 

@@ -1,0 +1,121 @@
+"""The roster sync as instructors meet it: queued by their first launch, shown on the
+console with its progress, started again on request, and kept fresh by the schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import select
+
+from lti_tool.courses.models import Course
+from lti_tool.roster import tasks
+from lti_tool.roster.models import RosterSync, SyncStatus
+from lti_tool.roster.services import queue_due_syncs
+from tests.helpers.platform import INSTRUCTOR, PlatformDouble, launch
+
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+ROSTER = {"context_memberships_url": "https://lms.example.edu/nrps/course-1",
+          "service_versions": ["2.0"]}  # fmt: skip
+
+
+def _landing(client: FlaskClient, platform: PlatformDouble, *roles: str) -> str:
+    response = launch(client, platform, lti_roles=list(roles), **{NRPS: ROSTER})
+    assert response.status_code == 303
+    return str(response.headers["Location"])
+
+
+def test_the_first_instructor_launch_queues_one_roster_sync(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy,
+    broker: Callable[[], list[object]],
+) -> None:  # fmt: skip
+    _landing(client, registered)  # a learner first: no sync for them
+    assert broker() == []
+    assert db.session.scalars(select(RosterSync)).all() == []
+    _landing(client, registered, INSTRUCTOR)
+    course_id = db.session.scalars(select(Course.id)).one()
+    assert broker() == ["roster.sync", [course_id]]
+    _landing(client, registered, INSTRUCTOR)  # later launches leave it to the schedule
+    assert broker() == []
+    sync = db.session.scalars(select(RosterSync)).one()
+    assert sync.status is SyncStatus.QUEUED
+
+
+def test_a_course_without_names_and_roles_queues_nothing(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy,
+    broker: Callable[[], list[object]],
+) -> None:  # fmt: skip
+    assert launch(client, registered, lti_roles=[INSTRUCTOR]).status_code == 303
+    assert broker() == []
+
+
+def test_the_console_shows_progress_and_can_start_a_sync(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy,
+    broker: Callable[[], list[object]],
+) -> None:  # fmt: skip
+    landing = _landing(client, registered, INSTRUCTOR)
+    broker()
+    page = client.get(landing).get_data(as_text=True)
+    assert "Waiting for a worker to read the roster" in page
+    assert "data-poll=" in page  # the page keeps itself up to date while it runs
+
+    sync = db.session.scalars(select(RosterSync)).one()
+    sync.status, sync.pages, sync.members = SyncStatus.RUNNING, 3, 300
+    db.session.commit()
+    status = client.get(landing.replace("/console/?", "/console/roster.json?"))
+    assert status.json["text"] == "Reading the roster: page 3, 300 members so far…"
+    assert status.json["busy"] is True
+
+    sync.status, sync.error = SyncStatus.FAILED, "The platform refused the roster request."
+    sync.finished_at = sync.started_at = sync.requested_at
+    db.session.commit()
+    page = client.get(landing).get_data(as_text=True)
+    assert "failed: The platform refused the roster request." in page
+    assert "data-poll=" not in page
+
+    token = landing.split("lt=")[1]
+    response = client.post("/console/roster/sync", data={"lt": token})
+    assert response.status_code == 303
+    assert broker() == ["roster.sync", [sync.course_id]]
+    db.session.expire_all()
+    assert db.session.get(RosterSync, sync.id).status is SyncStatus.QUEUED  # type: ignore[union-attr]
+
+
+def test_errors_from_the_platform_are_escaped_on_the_console(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy
+) -> None:
+    landing = _landing(client, registered, INSTRUCTOR)
+    sync = db.session.scalars(select(RosterSync)).one()
+    sync.status, sync.error = SyncStatus.FAILED, "<script>alert(1)</script>"
+    db.session.commit()
+    page = client.get(landing).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_learners_cannot_see_or_start_the_sync(
+    client: FlaskClient, registered: PlatformDouble
+) -> None:
+    token = _landing(client, registered).split("lt=")[1]
+    assert client.post("/console/roster/sync", data={"lt": token}).status_code == 403
+    assert client.get("/console/roster.json", query_string={"lt": token}).status_code == 403
+
+
+def test_the_schedule_requeues_old_rosters_and_lost_runs(
+    app: Flask, client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy,
+    broker: Callable[[], list[object]],
+) -> None:  # fmt: skip
+    _landing(client, registered, INSTRUCTOR)
+    broker()
+    sync = db.session.scalars(select(RosterSync)).one()
+    assert queue_due_syncs(db.session(), timedelta(hours=24)) == []  # queued just now
+    sync.status = SyncStatus.DONE
+    sync.finished_at = sync.requested_at - timedelta(hours=25)
+    db.session.commit()
+    # Through the app's own Celery, as beat would run it.
+    due = app.extensions["celery"].tasks[tasks.sync_due_rosters.name].apply().get()
+    assert due == [sync.course_id]
+    assert broker() == ["roster.sync", [sync.course_id]]
