@@ -23,11 +23,11 @@ from bench.database import bench_database
 from bench.figures import Figure
 from lti_tool import create_app
 from lti_tool.courses.models import Course, Enrollment
+from lti_tool.courses.syncs import CourseSync, SyncKind
 from lti_tool.devplatform.services import register_with_tool
 from lti_tool.extensions import db
 from lti_tool.lti.models import Deployment
 from lti_tool.lti.storage import storage
-from lti_tool.roster.models import RosterSync
 from lti_tool.roster.services import run_sync
 
 MEMBERS = 10_000
@@ -60,14 +60,16 @@ def run() -> Iterator[Figure]:
             course_id = course.id
             timings = []
             for _ in range(2):
-                session.add(RosterSync(course_id=course_id, requested_at=func.now()))
+                session.add(
+                    CourseSync(course_id=course_id, kind=SyncKind.ROSTER, requested_at=func.now())
+                )
                 session.commit()
                 started = time.perf_counter()
                 run_sync(session, storage(), course_id, timeout=10)
                 timings.append(time.perf_counter() - started)
-                sync = session.scalars(select(RosterSync)).one()
+                sync = session.scalars(select(CourseSync)).one()
                 assert sync.error is None, sync.error
-                assert sync.members == MEMBERS, sync.members
+                assert sync.items == MEMBERS, sync.items
                 if len(timings) == 1:
                     enrolled = session.scalar(select(func.count()).select_from(Enrollment))
                     assert enrolled == MEMBERS, enrolled

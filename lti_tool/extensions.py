@@ -41,7 +41,13 @@ migrate = Migrate(
 )
 
 #: Modules whose tasks the workers must know.
-TASK_MODULES = ["lti_tool.ops.tasks", "lti_tool.lti.tasks", "lti_tool.roster.tasks"]
+TASK_MODULES = [
+    "lti_tool.ops.tasks",
+    "lti_tool.lti.tasks",
+    "lti_tool.courses.tasks",
+    "lti_tool.roster.tasks",
+    "lti_tool.grades.tasks",
+]
 
 
 def init_database(app: Flask) -> None:
@@ -93,7 +99,7 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
         "beat_schedule": {
             "heartbeat": {"task": "ops.heartbeat", "schedule": config["JOBS_HEARTBEAT_SECONDS"]},
             "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
-            "sync-due-rosters": {"task": "roster.sync_due", "schedule": 900},
+            "sync-due-courses": {"task": "courses.sync_due", "schedule": 300},
         },
         "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),
     }

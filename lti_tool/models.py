@@ -1,7 +1,9 @@
 """Every model, imported in one place so the metadata Alembic sees is always complete."""
 
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
+from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.devplatform.models import DevDeepLink, DevLineItem, DevPlatformKey, DevScore
+from lti_tool.events.models import EventSource, LearningEvent
 from lti_tool.lti.models import (
     Deployment,
     PlatformRegistration,
@@ -11,10 +13,10 @@ from lti_tool.lti.models import (
     ToolKeyState,
 )
 from lti_tool.ops.models import DemoClockOffset, JobHeartbeat
-from lti_tool.roster.models import RosterSync, SyncStatus
 
 __all__ = [
     "Course",
+    "CourseSync",
     "DemoClockOffset",
     "Deployment",
     "DevDeepLink",
@@ -23,13 +25,15 @@ __all__ = [
     "DevScore",
     "Enrollment",
     "EnrollmentStatus",
+    "EventSource",
     "JobHeartbeat",
+    "LearningEvent",
     "Person",
     "PlatformRegistration",
     "RegistrationStatus",
     "Role",
-    "RosterSync",
     "StoredValue",
+    "SyncKind",
     "SyncStatus",
     "ToolKey",
     "ToolKeyState",

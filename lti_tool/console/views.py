@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import bindparam, func, select
 
+from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Role
+from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.extensions import db
 from lti_tool.lti.access import launch_required
-from lti_tool.roster.models import RosterSync
-from lti_tool.roster.services import request_sync
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 STAFF = (Role.INSTRUCTOR, Role.MENTOR, Role.ADMIN)
@@ -26,7 +26,16 @@ _LEARNERS = (
         Enrollment.status == EnrollmentStatus.ACTIVE,
     )
 )
-_SYNC = select(RosterSync).where(RosterSync.course_id == bindparam("course_id"))
+_SYNCS = select(CourseSync).where(CourseSync.course_id == bindparam("course_id"))
+#: What each sync is called on the console, and what it counts.
+_WORDS = {
+    SyncKind.ROSTER: {"name": "roster", "Name": "Roster", "unit": "member",
+                      "reading": "Reading the roster: page {pages}, {items} so far…",
+                      "done": "{items}, {written} changed"},
+    SyncKind.GRADES: {"name": "grade book", "Name": "Grade book", "unit": "result",
+                      "reading": "Reading the grade book: line item {pages}, {items} so far…",
+                      "done": "{items}, {written} new learning events"},
+}  # fmt: skip
 
 
 @bp.get("/")
@@ -35,44 +44,55 @@ def home() -> str:
     """Where instructors and mentors land after launch."""
     course_id = g.launch.course.id
     learners = db.session.scalar(_LEARNERS, {"course_id": course_id})
-    sync = db.session.scalar(_SYNC, {"course_id": course_id})
-    return render_template("console/home.html", learners=learners, roster=roster_status(sync))
+    return render_template("console/home.html", learners=learners, syncs=_statuses(course_id))
 
 
-@bp.post("/roster/sync")
+@bp.post("/sync/<kind>")
 @launch_required(*STAFF)
-def sync_roster() -> ResponseReturnValue:
-    """Read the course's roster from the platform now (one run at a time)."""
-    request_sync(db.session(), g.launch.course.id)
-    return redirect(url_for("console.home", lt=g.launch.token, _anchor="roster"), code=303)
+def start_sync(kind: str) -> ResponseReturnValue:
+    """Read the course's roster or grade book from the platform now (one run at a time)."""
+    if kind not in SyncKind.__members__.values():
+        abort(404)
+    sync_jobs.request(db.session(), g.launch.course.id, SyncKind(kind))
+    return redirect(url_for("console.home", lt=g.launch.token, _anchor=f"sync-{kind}"), 303)
 
 
-@bp.get("/roster.json")
+@bp.get("/syncs.json")
 @launch_required(*STAFF)
-def roster_json() -> ResponseReturnValue:
-    """Where the roster sync stands (the console polls it while a sync runs)."""
-    sync = db.session.scalar(_SYNC, {"course_id": g.launch.course.id})
-    return jsonify(roster_status(sync))
+def syncs_json() -> ResponseReturnValue:
+    """Where the course's syncs stand (the console polls it while one runs)."""
+    return jsonify(_statuses(g.launch.course.id))
 
 
-def roster_status(sync: RosterSync | None) -> dict[str, Any]:
-    """The sync's state and a sentence an instructor can read."""
+def _statuses(course_id: int) -> dict[str, dict[str, Any]]:
+    rows = {sync.kind: sync for sync in db.session.scalars(_SYNCS, {"course_id": course_id})}
+    return {kind.value: sync_status(kind, rows.get(kind)) for kind in SyncKind}
+
+
+def sync_status(kind: SyncKind, sync: CourseSync | None) -> dict[str, Any]:
+    """A sync's state and a sentence an instructor can read."""
+    words = _WORDS[kind]
     if sync is None:
-        return {"state": "never", "busy": False,
-                "text": "The roster has not been read from the platform yet."}  # fmt: skip
-    members = f"{sync.members:,} member{'' if sync.members == 1 else 's'}"
-    texts = {
-        "queued": "Waiting for a worker to read the roster…",
-        "running": f"Reading the roster: page {sync.pages}, {members} so far…",
-        "done": f"Roster read{_when(sync)}: {members}, "
-        f"{sync.written:,} change{'' if sync.written == 1 else 's'}.",
-        "failed": f"The last roster sync{_when(sync)} failed: {sync.error}",
+        text = f"The {words['name']} has not been read from the platform yet."
+        return {"state": "never", "busy": False, "name": words["Name"], "text": text}
+    numbers = {
+        "pages": sync.pages,
+        "items": f"{sync.items:,} {words['unit']}{'' if sync.items == 1 else 's'}",
+        "written": f"{sync.written:,}",
     }
-    return {"state": sync.status.value, "busy": sync.status.value in ("queued", "running"),
-            "text": texts[sync.status.value], "pages": sync.pages, "members": sync.members,
+    texts = {
+        SyncStatus.QUEUED: f"Waiting for a worker to read the {words['name']}…",
+        SyncStatus.RUNNING: words["reading"].format(**numbers),
+        SyncStatus.DONE: f"{words['Name']} read{_when(sync)}: "
+        + words["done"].format(**numbers) + ".",
+        SyncStatus.FAILED: f"The last {words['name']} read{_when(sync)} failed: {sync.error}",
+    }  # fmt: skip
+    return {"state": sync.status.value, "name": words["Name"],
+            "busy": sync.status in (SyncStatus.QUEUED, SyncStatus.RUNNING),
+            "text": texts[sync.status], "pages": sync.pages, "items": sync.items,
             "written": sync.written, "removed": sync.removed}  # fmt: skip
 
 
-def _when(sync: RosterSync) -> str:
+def _when(sync: CourseSync) -> str:
     finished = sync.finished_at
     return f" on {finished:%d %b %Y at %H:%M} UTC" if finished else ""

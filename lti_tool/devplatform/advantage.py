@@ -120,6 +120,14 @@ def memberships(context_id: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _member_ids(context_id: str) -> set[str]:
+    """The user ids of the course's members (a generated course's too); 404 if no course."""
+    generated = generated_members(context_id)
+    if generated is not None:
+        return {member["user_id"] for member in generated}
+    return {sub for sub, _role in _course(context_id).members}
+
+
 def _course(context_id: str) -> Any:
     if context_id not in COURSES:
         raise ServiceError(404, "not_found", f"No course {context_id}.")
@@ -141,7 +149,7 @@ def line_item_json(item: DevLineItem, base: str) -> dict[str, Any]:
 
 def create_line_item(session: Session, context_id: str, body: dict[str, Any]) -> DevLineItem:
     """POST lineitems: label and a positive scoreMaximum are required."""
-    _course(context_id)
+    _member_ids(context_id)
     label, maximum = body.get("label"), body.get("scoreMaximum")
     if not isinstance(label, str) or not label:
         raise ServiceError(400, "invalid_request", "label is required.")
@@ -165,7 +173,7 @@ def line_item(session: Session, context_id: str, item_id: int) -> DevLineItem:
 def record_score(session: Session, item: DevLineItem, body: dict[str, Any]) -> None:
     """POST scores: AGS Score with the required progress fields."""
     user_id = body.get("userId")
-    if user_id not in {sub for sub, _ in _course(item.context_id).members}:
+    if user_id not in _member_ids(item.context_id):
         raise ServiceError(400, "invalid_request", "userId is not a member of the course.")
     if body.get("activityProgress") not in PROGRESS or body.get("gradingProgress") not in GRADING:
         raise ServiceError(

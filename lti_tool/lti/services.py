@@ -10,14 +10,16 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
+from lti_tool.courses.syncs import SyncKind
 from lti_tool.database import upsert, upsert_statement, with_defaults
+from lti_tool.grades.services import can_read
 from lti_tool.lti.errors import AwaitingApproval, LaunchError
 from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
 from lti_tool.lti.roles import map_roles
 from lti_tool.lti.tokens import LaunchContext
-from lti_tool.roster.services import request_first_sync
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -117,8 +119,11 @@ def record_launch(
         person_id = upsert(session, Person, person, _PERSON_KEYS, returning=Person.id)
         enrollment.update(course_id=course_id, person_id=person_id)
         upsert(session, Enrollment, enrollment, keys=["course_id", "person_id"])
-    if role is not Role.LEARNER and course.get("memberships_url"):
-        request_first_sync(session, course_id)  # the roster, before anyone asks for it
+    if role is not Role.LEARNER:  # the roster and grades, read before anyone asks
+        if course.get("memberships_url"):
+            sync_jobs.request_first(session, course_id, SyncKind.ROSTER)
+        if course.get("lineitems_url") and can_read(course.get("ags_scopes", [])):
+            sync_jobs.request_first(session, course_id, SyncKind.GRADES)
     session.commit()
     return LaunchContext(registration.id, deployment.id, course_id, person_id, role)
 

@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import JSON, Table, bindparam, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
-from lti_tool.jobs import enqueue_after_commit
-from lti_tool.lti.models import Deployment, PlatformRegistration
+from lti_tool.courses.syncs import CourseSync, SyncKind
+from lti_tool.lti.models import PlatformRegistration
 from lti_tool.lti.roles import map_roles
-from lti_tool.lti.service_auth import ServiceAuthError, access_token
+from lti_tool.lti.service_auth import access_token
 from lti_tool.lti.storage import LaunchStorage
 from lti_tool.roster.client import (
     NRPS_SCOPE,
@@ -36,94 +37,17 @@ from lti_tool.roster.client import (
     RosterError,
     member_pages,
 )
-from lti_tool.roster.models import RosterSync, SyncStatus
-from lti_tool.roster.tasks import sync_roster
 
 log = logging.getLogger(__name__)
 _PEOPLE = cast(Table, Person.__table__)
 _ENROLLMENTS = cast(Table, Enrollment.__table__)
-_SYNCS = cast(Table, RosterSync.__table__)
 _STATUS = {
     "Active": EnrollmentStatus.ACTIVE,
     "Inactive": EnrollmentStatus.INACTIVE,
     "Deleted": EnrollmentStatus.DELETED,
 }
-#: A queued sync whose task never arrived, or a running one whose worker died, is retried.
-STALE_QUEUED = timedelta(minutes=10)
-STALE_RUNNING = timedelta(hours=1)
 #: Enrollments updated per statement when marking members who left.
 _CHUNK = 500
-
-
-def request_first_sync(session: Session, course_id: int) -> None:
-    """Queue the course's first roster sync (an instructor launched); later ones are timed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    row = session.execute(
-        insert(_SYNCS)
-        .values(
-            course_id=course_id,
-            status=SyncStatus.QUEUED,
-            requested_at=clock.now(),
-            created_at=clock.now(),
-            updated_at=clock.now(),
-            pages=0,
-            members=0,
-            written=0,
-            removed=0,
-        )
-        .on_conflict_do_nothing(index_elements=["course_id"])
-        .returning(_SYNCS.c.id)
-    ).first()
-    if row is not None:
-        _enqueue(course_id)
-
-
-def request_sync(session: Session, course_id: int) -> RosterSync:
-    """Queue a sync now (a person asked); one already queued or running is left to run."""
-    sync = session.scalar(select(RosterSync).where(RosterSync.course_id == course_id))
-    if sync is None:
-        sync = RosterSync(course_id=course_id, requested_at=clock.now())
-        session.add(sync)
-    elif sync.status in (SyncStatus.QUEUED, SyncStatus.RUNNING):
-        return sync
-    sync.status, sync.requested_at, sync.error = SyncStatus.QUEUED, clock.now(), None
-    session.flush()
-    _enqueue(course_id)
-    session.commit()
-    return sync
-
-
-def queue_due_syncs(session: Session, every: timedelta) -> list[int]:
-    """Queue the courses whose roster is older than ``every``, and retry lost or dead runs."""
-    now = clock.now()
-    due = session.scalars(
-        select(RosterSync).where(
-            or_(
-                and_(
-                    RosterSync.status.in_([SyncStatus.DONE, SyncStatus.FAILED]),
-                    RosterSync.finished_at < now - every,
-                ),
-                and_(
-                    RosterSync.status == SyncStatus.QUEUED,
-                    RosterSync.requested_at < now - STALE_QUEUED,
-                ),
-                and_(
-                    RosterSync.status == SyncStatus.RUNNING,
-                    RosterSync.started_at < now - STALE_RUNNING,
-                ),
-            )
-        )
-    ).all()
-    for sync in due:
-        sync.status, sync.requested_at = SyncStatus.QUEUED, now
-        _enqueue(sync.course_id)
-    session.commit()
-    return [sync.course_id for sync in due]
-
-
-def _enqueue(course_id: int) -> None:
-    enqueue_after_commit(sync_roster, course_id)
 
 
 def run_sync(session: Session, store: LaunchStorage, course_id: int, *, timeout: float) -> bool:
@@ -131,97 +55,28 @@ def run_sync(session: Session, store: LaunchStorage, course_id: int, *, timeout:
 
     A failure is recorded on the course's sync row in words; pages already read stay.
     """
-    sync = _claim(session, course_id)
-    if sync is None:
-        return False
-    course = session.get(Course, course_id)
-    registration = None
-    if course is not None:
-        registration = session.scalar(
-            select(PlatformRegistration)
-            .join(Deployment, Deployment.registration_id == PlatformRegistration.id)
-            .where(Deployment.id == course.deployment_id)
-        )
-    try:
-        if course is None or registration is None:
-            raise RosterError("The course is no longer known to the tool.")
+
+    def body(sync: CourseSync, course: Course, registration: PlatformRegistration) -> None:
         if not course.memberships_url:
             raise RosterError(
                 "The platform has not offered this course's roster (names and roles service)."
             )
-        _sync_pages(session, store, sync, course, registration, timeout=timeout)
-    except (RosterError, ServiceAuthError) as exc:
-        session.rollback()
-        _finish(session, course_id, SyncStatus.FAILED, str(exc))
-        log.warning("Roster sync of course %s failed: %s", course_id, exc)
-        return True
-    _finish(session, course_id, SyncStatus.DONE, None)
-    return True
+        token = access_token(session, store, registration, [NRPS_SCOPE], timeout=timeout)
+        url = str(course.memberships_url)
+        session.commit()  # no transaction is held across a call to the platform
+        seen: set[int] = set()
+        for members in member_pages(url, token, timeout=timeout):
+            written, person_ids = apply_page(session, course.id, registration.id, members)
+            seen.update(person_ids)
+            sync.pages += 1
+            sync.items += len(members)
+            sync.written += written
+            session.commit()  # the page and the progress together
+        sync.removed = mark_departed(session, course.id, seen)
+        sync.written += sync.removed
+        session.commit()
 
-
-def _claim(session: Session, course_id: int) -> RosterSync | None:
-    """Mark the sync running unless another worker is running it (atomic)."""
-    now = clock.now()
-    claimed = session.execute(
-        update(RosterSync)
-        .where(
-            RosterSync.course_id == course_id,
-            or_(
-                RosterSync.status != SyncStatus.RUNNING, RosterSync.started_at < now - STALE_RUNNING
-            ),
-        )
-        .values(
-            status=SyncStatus.RUNNING,
-            started_at=now,
-            pages=0,
-            members=0,
-            written=0,
-            removed=0,
-            error=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    if not claimed.rowcount:  # type: ignore[attr-defined]
-        return None
-    return session.scalar(select(RosterSync).where(RosterSync.course_id == course_id))
-
-
-def _sync_pages(
-    session: Session,
-    store: LaunchStorage,
-    sync: RosterSync,
-    course: Course,
-    registration: PlatformRegistration,
-    *,
-    timeout: float,
-) -> None:
-    token = access_token(session, store, registration, [NRPS_SCOPE], timeout=timeout)
-    url = str(course.memberships_url)
-    session.commit()  # no transaction is held across a call to the platform
-    seen: set[int] = set()
-    for members in member_pages(url, token, timeout=timeout):
-        written, person_ids = apply_page(session, course.id, registration.id, members)
-        seen.update(person_ids)
-        sync.pages += 1
-        sync.members += len(members)
-        sync.written += written
-        session.commit()  # the page and the progress together
-    sync.removed = mark_departed(session, course.id, seen)
-    sync.written += sync.removed
-    session.commit()
-
-
-def _finish(session: Session, course_id: int, status: SyncStatus, error: str | None) -> None:
-    now = clock.now()
-    session.execute(
-        update(RosterSync)
-        .where(RosterSync.course_id == course_id)
-        .values(status=status, finished_at=now, error=error, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    return sync_jobs.run(session, course_id, SyncKind.ROSTER, body)
 
 
 def apply_page(

@@ -23,6 +23,16 @@ from lti_tool.roster.services import run_sync
 from tests.conftest import own_database
 from tests.helpers.servers import serve
 
+#: What a platform service may answer instead of data: (status, body, words the
+#: instructor then reads); each test adds the malformed bodies of its own service.
+REFUSALS = [
+    (401, None, "did not accept the tool's access token"),
+    (403, None, "does not allow the tool to read this"),
+    (429, None, "asked the tool to slow down"),
+    (500, None, "HTTP 500"),
+    (200, "{not json", "not valid JSON"),
+]
+
 
 @dataclass
 class Served:

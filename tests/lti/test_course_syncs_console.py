@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
+from lti_tool.courses import tasks
 from lti_tool.courses.models import Course
-from lti_tool.roster import tasks
-from lti_tool.roster.models import RosterSync, SyncStatus
-from lti_tool.roster.services import queue_due_syncs
+from lti_tool.courses.sync_jobs import queue_due
+from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from tests.helpers.platform import INSTRUCTOR, PlatformDouble, launch
 
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -34,13 +34,13 @@ def test_the_first_instructor_launch_queues_one_roster_sync(
 ) -> None:  # fmt: skip
     _landing(client, registered)  # a learner first: no sync for them
     assert broker() == []
-    assert db.session.scalars(select(RosterSync)).all() == []
+    assert db.session.scalars(select(CourseSync)).all() == []
     _landing(client, registered, INSTRUCTOR)
     course_id = db.session.scalars(select(Course.id)).one()
     assert broker() == ["roster.sync", [course_id]]
     _landing(client, registered, INSTRUCTOR)  # later launches leave it to the schedule
     assert broker() == []
-    sync = db.session.scalars(select(RosterSync)).one()
+    sync = db.session.scalars(select(CourseSync)).one()
     assert sync.status is SyncStatus.QUEUED
 
 
@@ -62,33 +62,36 @@ def test_the_console_shows_progress_and_can_start_a_sync(
     assert "Waiting for a worker to read the roster" in page
     assert "data-poll=" in page  # the page keeps itself up to date while it runs
 
-    sync = db.session.scalars(select(RosterSync)).one()
-    sync.status, sync.pages, sync.members = SyncStatus.RUNNING, 3, 300
+    sync = db.session.scalars(select(CourseSync)).one()
+    sync.status, sync.pages, sync.items = SyncStatus.RUNNING, 3, 300
     db.session.commit()
-    status = client.get(landing.replace("/console/?", "/console/roster.json?"))
-    assert status.json["text"] == "Reading the roster: page 3, 300 members so far…"
-    assert status.json["busy"] is True
+    status = client.get(landing.replace("/console/?", "/console/syncs.json?"))
+    assert status.json["roster"]["text"] == "Reading the roster: page 3, 300 members so far…"
+    assert status.json["roster"]["busy"] is True
+    assert status.json["grades"]["text"] == (
+        "The grade book has not been read from the platform yet.")  # fmt: skip
 
     sync.status, sync.error = SyncStatus.FAILED, "The platform refused the roster request."
     sync.finished_at = sync.started_at = sync.requested_at
     db.session.commit()
     page = client.get(landing).get_data(as_text=True)
+    assert "roster read on" in page
     assert "failed: The platform refused the roster request." in page
     assert "data-poll=" not in page
 
     token = landing.split("lt=")[1]
-    response = client.post("/console/roster/sync", data={"lt": token})
+    response = client.post("/console/sync/roster", data={"lt": token})
     assert response.status_code == 303
     assert broker() == ["roster.sync", [sync.course_id]]
     db.session.expire_all()
-    assert db.session.get(RosterSync, sync.id).status is SyncStatus.QUEUED  # type: ignore[union-attr]
+    assert db.session.get(CourseSync, sync.id).status is SyncStatus.QUEUED  # type: ignore[union-attr]
 
 
 def test_errors_from_the_platform_are_escaped_on_the_console(
     client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy
 ) -> None:
     landing = _landing(client, registered, INSTRUCTOR)
-    sync = db.session.scalars(select(RosterSync)).one()
+    sync = db.session.scalars(select(CourseSync)).one()
     sync.status, sync.error = SyncStatus.FAILED, "<script>alert(1)</script>"
     db.session.commit()
     page = client.get(landing).get_data(as_text=True)
@@ -100,8 +103,8 @@ def test_learners_cannot_see_or_start_the_sync(
     client: FlaskClient, registered: PlatformDouble
 ) -> None:
     token = _landing(client, registered).split("lt=")[1]
-    assert client.post("/console/roster/sync", data={"lt": token}).status_code == 403
-    assert client.get("/console/roster.json", query_string={"lt": token}).status_code == 403
+    assert client.post("/console/sync/roster", data={"lt": token}).status_code == 403
+    assert client.get("/console/syncs.json", query_string={"lt": token}).status_code == 403
 
 
 def test_the_schedule_requeues_old_rosters_and_lost_runs(
@@ -110,12 +113,45 @@ def test_the_schedule_requeues_old_rosters_and_lost_runs(
 ) -> None:  # fmt: skip
     _landing(client, registered, INSTRUCTOR)
     broker()
-    sync = db.session.scalars(select(RosterSync)).one()
-    assert queue_due_syncs(db.session(), timedelta(hours=24)) == []  # queued just now
+    sync = db.session.scalars(select(CourseSync)).one()
+    every = {SyncKind.ROSTER: timedelta(hours=24)}
+    assert queue_due(db.session(), every) == []  # queued just now
     sync.status = SyncStatus.DONE
     sync.finished_at = sync.requested_at - timedelta(hours=25)
     db.session.commit()
     # Through the app's own Celery, as beat would run it.
-    due = app.extensions["celery"].tasks[tasks.sync_due_rosters.name].apply().get()
-    assert due == [sync.course_id]
+    due = app.extensions["celery"].tasks[tasks.sync_due.name].apply().get()
+    assert due == [("roster", sync.course_id)]
     assert broker() == ["roster.sync", [sync.course_id]]
+
+
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+
+
+def test_an_instructor_launch_with_the_grade_book_queues_its_first_read(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy,
+    broker: Callable[[], list[object]],
+) -> None:  # fmt: skip
+    endpoint = {"lineitems": "https://lms.example.edu/ags/course-1/lineitems",
+                "scope": [SCOPE + "lineitem.readonly", SCOPE + "result.readonly"]}  # fmt: skip
+    landing = launch(client, registered, lti_roles=[INSTRUCTOR], **{AGS: endpoint})
+    course_id = db.session.scalars(select(Course.id)).one()
+    assert broker() == ["grades.read", [course_id]]
+    page = client.get(landing.headers["Location"]).get_data(as_text=True)
+    assert "Waiting for a worker to read the grade book" in page
+    assert "Read the grade book now" in page
+
+
+def test_a_grade_book_without_result_access_is_not_read(
+    client: FlaskClient, registered: PlatformDouble, broker: Callable[[], list[object]]
+) -> None:
+    endpoint = {"lineitems": "https://lms.example.edu/ags/course-1/lineitems",
+                "scope": [SCOPE + "score"]}  # fmt: skip
+    launch(client, registered, lti_roles=[INSTRUCTOR], **{AGS: endpoint})
+    assert broker() == []
+
+
+def test_an_unknown_sync_kind_is_not_found(client: FlaskClient, registered: PlatformDouble) -> None:
+    token = _landing(client, registered, INSTRUCTOR).split("lt=")[1]
+    assert client.post("/console/sync/everything", data={"lt": token}).status_code == 404

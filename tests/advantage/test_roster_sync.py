@@ -7,14 +7,16 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.courses.models import Enrollment, Person
+from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.extensions import db
-from lti_tool.roster.models import RosterSync, SyncStatus
-from tests.roster.conftest import FakePlatform, Served, member
+from tests.advantage.conftest import REFUSALS, FakePlatform, Served, member
 
 
-def _sync_row(served: Served, course_id: int) -> RosterSync:
+def _sync_row(served: Served, course_id: int) -> CourseSync:
     with served.app.app_context():
-        sync = db.session.scalar(select(RosterSync).where(RosterSync.course_id == course_id))
+        sync = db.session.scalar(
+            select(CourseSync).filter_by(course_id=course_id, kind=SyncKind.ROSTER)
+        )
         assert sync is not None
         return sync
 
@@ -32,7 +34,9 @@ def _roster(served: Served, course_id: int) -> dict[str, tuple[str, str, str | N
 
 def _queue(served: Served, course_id: int) -> None:
     with served.app.app_context():
-        db.session.add(RosterSync(course_id=course_id, requested_at=func.now()))
+        db.session.add(
+            CourseSync(course_id=course_id, kind=SyncKind.ROSTER, requested_at=func.now())
+        )
         db.session.commit()
 
 
@@ -43,7 +47,7 @@ def test_a_thousand_members_over_ten_pages_then_a_resync_that_writes_nothing(
     _queue(served, course)
     served.sync(course)
     sync = _sync_row(served, course)
-    assert (sync.status, sync.pages, sync.members, sync.error) == (SyncStatus.DONE, 10, 1000, None)
+    assert (sync.status, sync.pages, sync.items, sync.error) == (SyncStatus.DONE, 10, 1000, None)
     assert sync.written == 2000  # 1,000 people and 1,000 enrollments
     roster = _roster(served, course)
     assert len(roster) == 1000
@@ -55,7 +59,7 @@ def test_a_thousand_members_over_ten_pages_then_a_resync_that_writes_nothing(
 
     served.sync(course)
     again = _sync_row(served, course)
-    assert (again.status, again.members, again.written, again.removed) == (
+    assert (again.status, again.items, again.written, again.removed) == (
         SyncStatus.DONE, 1000, 0, 0)  # fmt: skip
 
 
@@ -110,11 +114,7 @@ def test_members_without_a_user_id_are_skipped_and_repeats_counted_once(
 @pytest.mark.parametrize(
     ("status", "body", "words"),
     [
-        (401, None, "did not accept the tool's access token"),
-        (403, None, "does not allow the tool to read this course's roster"),
-        (429, None, "asked the tool to slow down"),
-        (500, None, "HTTP 500"),
-        (200, "{not json", "not valid JSON"),
+        *REFUSALS,
         (200, '{"id": "x", "members": "everyone"}', "not a names-and-roles membership list"),
     ],
 )

@@ -1,0 +1,1 @@
+"""Learning events: one normalised stream of what learners did, from every source."""
