@@ -25,6 +25,7 @@ from lti_tool.devplatform.directory import (
     role_in,
 )  # fmt: skip
 from lti_tool.devplatform.models import DevPlatformKey
+from lti_tool.devplatform.registration import deployment_of
 from lti_tool.lti.keys import ensure_keys, new_rsa_key
 from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
@@ -100,16 +101,24 @@ def login_initiation(
     storage: bool,
     secret: str,
     deep_link: bool = False,
+    client_id: str = CLIENT_ID,
 ) -> dict[str, str]:
-    """The parameters the platform sends to the tool's /lti/login (the tool may be elsewhere)."""
+    """The parameters the platform sends to the tool's /lti/login (the tool may be elsewhere).
+
+    ``client_id`` picks a dynamically registered client instead of the built-in one.
+    """
     if course_id not in COURSES or role_in(COURSES[course_id], sub) is None:
         raise PlatformError(f"{sub} is not a member of {course_id}.")
+    deployment_id = deployment_of(client_id, secret)
+    if deployment_id is None:
+        raise PlatformError("This platform registered no tool with that client id.")
     params = {
         "iss": f"{base_url}/dev-platform", "login_hint": sub,
-        "target_link_uri": f"{tool_url}/lti/launch", "client_id": CLIENT_ID,
-        "lti_deployment_id": DEPLOYMENT_ID,
+        "target_link_uri": f"{tool_url}/lti/launch", "client_id": client_id,
+        "lti_deployment_id": deployment_id,
         "lti_message_hint": URLSafeSerializer(secret, salt="dev-platform").dumps(
-            {"course": course_id, "sub": sub, "tool": tool_url, "deep_link": deep_link}
+            {"course": course_id, "sub": sub, "tool": tool_url, "deep_link": deep_link,
+             "client": client_id}
         ),
     }  # fmt: skip
     if storage:
@@ -125,10 +134,12 @@ def authorize(
         ("scope", "openid"),
         ("response_type", "id_token"),
         ("response_mode", "form_post"),
-        ("client_id", CLIENT_ID),
     ):
         if params.get(name) != expected:
             raise PlatformError(f"{name} must be {expected!r}.")
+    deployment_id = deployment_of(params.get("client_id", ""), secret)
+    if deployment_id is None:
+        raise PlatformError("client_id must be that of a tool registered with this platform.")
     if not params.get("nonce") or not params.get("state"):
         raise PlatformError("nonce and state are required.")
     serializer = URLSafeSerializer(secret, salt="dev-platform")
@@ -138,12 +149,15 @@ def authorize(
         raise PlatformError("lti_message_hint was not issued by this platform.") from exc
     if hint.get("sub") != params.get("login_hint"):
         raise PlatformError("login_hint does not match the message hint.")
+    if hint.get("client", CLIENT_ID) != params["client_id"]:
+        raise PlatformError("client_id does not match the message hint.")
     tool_url = hint["tool"]  # the tool link the person clicked; its launch URL is registered
     if params.get("redirect_uri") != f"{tool_url}/lti/launch":
         raise PlatformError("redirect_uri is not one registered for this tool.")
     token = id_token(
         session, base_url, tool_url, hint["course"], hint["sub"], nonce=params["nonce"],
         deep_link_data=_deep_link_data(hint["course"], secret) if hint.get("deep_link") else None,
+        client_id=params["client_id"], deployment_id=deployment_id,
     )  # fmt: skip
     return {"id_token": token, "state": params["state"], "redirect_uri": params["redirect_uri"]}
 
@@ -157,17 +171,19 @@ def id_token(
     *,
     nonce: str,
     deep_link_data: str | None = None,
+    client_id: str = CLIENT_ID,
+    deployment_id: str = DEPLOYMENT_ID,
 ) -> str:
     """A signed LtiResourceLinkRequest (or LtiDeepLinkingRequest) for ``sub`` in ``course_id``."""
     course, user = COURSES[course_id], USERS[sub]
     role = role_in(course, sub)
     issuer, now = f"{base_url}/dev-platform", int(time.time())
     claims: dict[str, Any] = {
-        "iss": issuer, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + TOKEN_SECONDS,
+        "iss": issuer, "aud": client_id, "sub": sub, "iat": now, "exp": now + TOKEN_SECONDS,
         "nonce": nonce, "name": user.name, "given_name": user.given_name,
         "family_name": user.family_name, "email": user.email, "locale": "en-GB",
         CLAIM + "message_type": "LtiResourceLinkRequest", CLAIM + "version": "1.3.0",
-        CLAIM + "deployment_id": DEPLOYMENT_ID, CLAIM + "target_link_uri": f"{tool_url}/lti/launch",
+        CLAIM + "deployment_id": deployment_id, CLAIM + "target_link_uri": f"{tool_url}/lti/launch",
         CLAIM + "resource_link": {"id": f"{course_id}-mentor-tab", "title": "Mentor"},
         CLAIM + "context": {"id": course.context_id, "label": course.label, "title": course.title,
                             "type": [COURSE_OFFERING]},

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from lti_tool.devplatform.directory import COURSES, USERS
+from lti_tool.devplatform.directory import CLIENT_ID, COURSES, USERS
 from lti_tool.devplatform.services import (
     PlatformError,
     authorize,
@@ -49,6 +49,7 @@ def course() -> str:
     params = login_initiation(
         _base_url(), tool_url, course_id, sub, storage=storage,
         secret=current_app.config["SECRET_KEY"], deep_link=request.args.get("deep_link") == "1",
+        client_id=request.args.get("client", CLIENT_ID),
     )  # fmt: skip
     return render_template(
         "devplatform/course.html", course=COURSES[course_id], user=USERS[sub],

@@ -9,8 +9,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from lti_tool.extensions import db
-from lti_tool.lti.keys import ensure_keys, rotate
+from lti_tool.lti.keys import rotate
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus, ToolKey
+from lti_tool.lti.registrations import NewRegistration, RegistrationExists, add_registration
 
 lti_cli = AppGroup("lti", help="LTI platform registrations and the tool's keys.")
 
@@ -43,20 +44,17 @@ def add_platform(  # noqa: PLR0917 (one argument a command-line option)
     auto_activate: bool,
 ) -> None:
     """Register a platform (active: an administrator is adding it)."""
-    session = db.session()
-    if session.scalar(select(PlatformRegistration).filter_by(issuer=issuer, client_id=client_id)):
-        raise click.ClickException(f"{issuer} with client {client_id} is already registered.")
-    registration = PlatformRegistration(
+    new = NewRegistration(
         issuer=issuer, client_id=client_id, name=name, auth_login_url=auth_login_url,
-        auth_token_url=auth_token_url, key_set_url=key_set_url, auth_audience=audience,
-        status=RegistrationStatus.ACTIVE, auto_activate_deployments=auto_activate,
+        auth_token_url=auth_token_url, key_set_url=key_set_url, audience=audience,
     )  # fmt: skip
-    session.add(registration)
-    for deployment_id in deployments:
-        session.add(Deployment(registration=registration, deployment_id=deployment_id,
-                               status=RegistrationStatus.ACTIVE))  # fmt: skip
-    ensure_keys(session)
-    session.commit()
+    try:
+        registration = add_registration(
+            db.session(), new, status=RegistrationStatus.ACTIVE, deployments=deployments,
+            auto_activate=auto_activate,
+        )  # fmt: skip
+    except RegistrationExists as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"Registered {name} as #{registration.id} ({issuer}, client {client_id}).")
 
 

@@ -1,4 +1,4 @@
-"""Why a login or launch was refused, in words for the person who sees the page."""
+"""Why a login, launch or registration was refused, in words for the person who sees it."""
 
 from __future__ import annotations
 
@@ -24,3 +24,24 @@ class AwaitingApproval(LaunchError):
 
     status = 403
     title = "Waiting for an administrator"
+
+
+class RegistrationRequestError(AppError):
+    """The dynamic registration request itself cannot be used (missing or unsafe URL)."""
+
+    status = 400
+    title = "This registration could not start"
+
+
+class PlatformAnswerError(AppError):
+    """The platform's configuration or registration answer cannot be used; nothing was stored."""
+
+    status = 502
+    title = "The platform's answer could not be used"
+
+
+class PlatformTimeout(PlatformAnswerError):
+    """The platform did not answer in time; nothing was stored."""
+
+    status = 504
+    title = "The platform did not answer in time"

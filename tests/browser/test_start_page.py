@@ -75,3 +75,34 @@ def test_the_accessibility_check_does_catch_violations(page: Any) -> None:
         "</main></body></html>"
     )
     assert {v["id"] for v in axe_violations(page)} >= {"image-alt", "label"}
+
+
+def test_setup_page_has_no_accessibility_violations_even_on_a_phone(
+    browser: Any, live_server: str
+) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        phone = context.new_page()
+        phone.goto(f"{live_server}/lti/setup")
+        assert phone.get_by_role("heading", level=1).inner_text() == (
+            "Register Virtual Mentor in your LMS"
+        )
+        assert axe_violations(phone) == []
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        context.close()
+
+
+def test_dynamic_registration_from_the_embedded_platform_closes_its_page(
+    page: Any, live_server: str
+) -> None:
+    """The platform frames /lti/register; pressing Done sends org.imsglobal.lti.close."""
+    page.goto(f"{live_server}/dev-platform/install")
+    frame = page.frame_locator("#install-frame")
+    frame.get_by_role("heading", level=1).wait_for()
+    assert frame.get_by_role("heading", level=1).inner_text() == "Virtual Mentor is registered"
+    assert "flask --app wsgi lti activate" in frame.locator("main").inner_text()
+    assert axe_violations(page.frame(url=lambda url: "/lti/register" in url)) == []
+    frame.get_by_role("button", name="Done: back to the LMS").click()
+    page.get_by_text("The tool has finished registering").wait_for()
+    assert page.locator("#install-frame").count() == 0
