@@ -15,6 +15,7 @@ from lti_tool.console.views import bp as console_bp
 from lti_tool.database import engine_options, normalise_database_url
 from lti_tool.devplatform.api import bp as devplatform_api_bp
 from lti_tool.devplatform.views import bp as devplatform_bp
+from lti_tool.lti.deep_linking_views import bp as deep_linking_bp
 from lti_tool.lti.storage import init_storage
 from lti_tool.lti.views import bp as lti_bp
 from lti_tool.ops.services import make_clock
@@ -49,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    for blueprint in (ops_bp, lti_bp, panel_bp, console_bp, xapi_bp):
+    for blueprint in (ops_bp, lti_bp, deep_linking_bp, panel_bp, console_bp, xapi_bp):
         app.register_blueprint(blueprint)
     if app.config["LTI_EMBEDDED_PLATFORM"] and app.config["ENV"] != "production":
         app.register_blueprint(devplatform_bp)

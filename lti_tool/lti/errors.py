@@ -24,3 +24,14 @@ class AwaitingApproval(LaunchError):
 
     status = 403
     title = "Waiting for an administrator"
+
+
+class DeepLinkExpired(AppError):
+    """The deep-linking request is gone (expired, answered, or never issued)."""
+
+    status = 410
+    title = "This request has ended"
+
+
+class PickError(AppError):
+    """What the instructor picked cannot be added; the picker says what to change."""
