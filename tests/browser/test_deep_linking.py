@@ -41,3 +41,13 @@ def test_a_wrong_pick_is_explained_accessibly(page: Any, live_server: str) -> No
     frame.get_by_role("alert").filter(has_text="Please give the check-in's topic.").wait_for()
     picker = next(f for f in page.frames if "/lti/deep-link/" in f.url)
     assert axe_violations(picker) == []
+
+
+def test_the_start_page_leads_the_instructor_to_the_picker(page: Any, live_server: str) -> None:
+    page.goto(f"{live_server}/")
+    page.get_by_label("Person").select_option(label="Maya Okafor (instructor)")
+    page.get_by_role("button", name="Add to a module").click()
+    frame = page.frame_locator("iframe[title='Virtual Mentor']")
+    frame.get_by_role(
+        "heading", name="Add Virtual Mentor to Customer Service Essentials"
+    ).wait_for()
