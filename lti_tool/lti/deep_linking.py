@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,7 +68,6 @@ class Pick:
     kind: str  # panel | checkin | survey
     name: str = ""  # the check-in's topic or the survey's title
     graded: bool = False
-    custom: dict[str, str] = field(default_factory=dict)
 
 
 def _flag(value: object) -> bool:

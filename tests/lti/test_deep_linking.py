@@ -25,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("registered")
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 RETURN_URL = "https://lms.example.edu/deep-link-return"
 
 
@@ -255,8 +256,11 @@ def test_grading_is_not_offered_where_it_cannot_work(
     assert "lineItem" not in signed_response(client, registered, answer)[DL + "content_items"][0]
 
 
-def test_learners_cannot_add_the_tool(client: FlaskClient, registered: PlatformDouble) -> None:
-    refused = deep_link_launch(client, registered, lti_roles=[LEARNER])
+@pytest.mark.parametrize("role", [LEARNER, MEMBERSHIP + "Mentor"], ids=["learner", "mentor"])
+def test_only_instructors_can_add_the_tool(
+    client: FlaskClient, registered: PlatformDouble, role: str
+) -> None:
+    refused = deep_link_launch(client, registered, lti_roles=[role])
     assert refused.status_code == 403
     assert "Only the course's instructors can add Virtual Mentor to it." in html.unescape(
         _text(refused)
