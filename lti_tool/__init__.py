@@ -16,6 +16,7 @@ from lti_tool.database import engine_options, normalise_database_url
 from lti_tool.devplatform.api import bp as devplatform_api_bp
 from lti_tool.devplatform.registration import bp as devplatform_registration_bp
 from lti_tool.devplatform.views import bp as devplatform_bp
+from lti_tool.lti.deep_linking_views import bp as deep_linking_bp
 from lti_tool.lti.registration_views import bp as lti_registration_bp
 from lti_tool.lti.storage import init_storage
 from lti_tool.lti.views import bp as lti_bp
@@ -51,7 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    for blueprint in (ops_bp, lti_bp, lti_registration_bp, panel_bp, console_bp, xapi_bp):
+    blueprints = (ops_bp, lti_bp, lti_registration_bp, deep_linking_bp, panel_bp, console_bp,
+                  xapi_bp)  # fmt: skip
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     if app.config["LTI_EMBEDDED_PLATFORM"] and app.config["ENV"] != "production":
         app.register_blueprint(devplatform_bp)

@@ -45,3 +45,14 @@ class PlatformTimeout(PlatformAnswerError):
 
     status = 504
     title = "The platform did not answer in time"
+
+
+class DeepLinkExpired(AppError):
+    """The deep-linking request is gone (expired, answered, or never issued)."""
+
+    status = 410
+    title = "This request has ended"
+
+
+class PickError(AppError):
+    """What the instructor picked cannot be added; the picker says what to change."""

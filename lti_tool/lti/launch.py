@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 import jwt
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
+from pylti1p3.message_validators.deep_link import DeepLinkMessageValidator
 
+from lti_tool.lti import deep_linking
 from lti_tool.lti.errors import LaunchError, LaunchForbidden
 from lti_tool.lti.keysets import signing_key
 from lti_tool.lti.storage import LaunchStorage
@@ -75,6 +77,21 @@ class HardenedLaunch(MessageLaunch[Any, DatabaseToolConf, Any, Any]):
         except LaunchError:
             self._validated = False
             raise
+        return self
+
+    def validate_message(self) -> HardenedLaunch:
+        """pylti1p3's claim checks, but a deep-linking request need not accept resource links.
+
+        pylti1p3 refuses such a request outright; the picker tells the instructor instead.
+        """
+        body = self.claims
+        if body.get(CLAIM + "message_type") != deep_linking.REQUEST:
+            super().validate_message()
+            return self
+        DeepLinkMessageValidator().run_common_validators(body)
+        problem = deep_linking.settings_problem(body)
+        if problem:
+            raise LtiException(problem)
         return self
 
     def get_client_id(self) -> str:

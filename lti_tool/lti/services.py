@@ -80,9 +80,12 @@ def service_endpoints(claims: dict[str, Any]) -> dict[str, Any]:
 def record_launch(
     session: Session, registration: PlatformRegistration, claims: dict[str, Any]
 ) -> LaunchContext:
-    """Upsert the course, person and enrollment of a verified resource-link launch."""
+    """Upsert the course, person and enrollment of a verified launch.
+
+    Resource-link and deep-linking requests both carry the course (context) and the person.
+    """
     message_type = claims.get(CLAIM + "message_type")
-    if message_type != "LtiResourceLinkRequest":
+    if message_type not in ("LtiResourceLinkRequest", "LtiDeepLinkingRequest"):
         raise LaunchError(f"Virtual Mentor cannot open a {message_type} launch yet.")
     deployment = resolve_deployment(session, registration, claims.get(CLAIM + "deployment_id", ""))
     context = claims.get(CLAIM + "context") or {}

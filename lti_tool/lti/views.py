@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -19,14 +20,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from lti_tool.courses.models import Role
 from lti_tool.database import autocommit
 from lti_tool.extensions import db
-from lti_tool.lti import tokens
+from lti_tool.lti import deep_linking, tokens
 from lti_tool.lti.config import canvas_configuration
 from lti_tool.lti.errors import LaunchForbidden
 from lti_tool.lti.keys import published_keys
-from lti_tool.lti.launch import HardenedLaunch, LaunchSettings, origin_of
+from lti_tool.lti.launch import CLAIM, HardenedLaunch, LaunchSettings, origin_of
 from lti_tool.lti.login import LoginRequest, match_login, start_login, state_cookie_name
 from lti_tool.lti.models import PlatformRegistration
-from lti_tool.lti.services import record_launch
+from lti_tool.lti.services import record_launch, service_endpoints
 from lti_tool.lti.storage import storage
 from lti_tool.lti.toolconf import DatabaseToolConf
 
@@ -113,7 +114,7 @@ def launch() -> BaseResponse | str:
     if request.cookies.get(state_cookie_name(state)) == state:
         with autocommit(session):  # each write stands alone (see record_launch)
             context = record_launch(session, registration, claims)
-        response = _land(context)
+        response = _land(context, claims)
         _set_state_cookie(response, state, used=True)  # done with it: don't let them pile up
         return response
     storage_target = remembered["login"]["lti_storage_target"]
@@ -150,10 +151,19 @@ def complete() -> BaseResponse:
         raise LaunchForbidden("The platform that started this launch is no longer registered.")
     with autocommit(session):
         context = record_launch(session, registration, pending["claims"])
-    return _land(context)
+    return _land(context, pending["claims"])
 
 
-def _land(context: tokens.LaunchContext) -> BaseResponse:
+def _land(context: tokens.LaunchContext, claims: dict[str, Any]) -> BaseResponse:
     token = tokens.issue(context, current_app.config["SECRET_KEY"])
+    if claims.get(CLAIM + "message_type") == deep_linking.REQUEST:
+        # The settings stay here, bound to this launch; the picker's URL carries only an id.
+        settings = deep_linking.settings_from_claims(
+            claims, grades="lineitems_url" in service_endpoints(claims)
+        )
+        picker_id = deep_linking.remember(
+            storage(), context, settings, current_app.config["LTI_LAUNCH_TOKEN_SECONDS"]
+        )
+        return redirect(url_for("deep_linking.picker", lt=token, dl=picker_id), code=303)
     endpoint = "panel.home" if context.role is Role.LEARNER else "console.home"
     return redirect(url_for(endpoint, lt=token), code=303)
