@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from lti_tool import clock
 from lti_tool.devplatform.directory import (
-    CLIENT_ID,
     COURSES,
     DEPLOYMENT_ID,
     USERS,
+    deployment_of,
     generated_members,
     role_in,
 )
@@ -75,7 +75,8 @@ def issue_token(
         )  # fmt: skip
     except jwt.InvalidTokenError as exc:
         raise ServiceError(400, "invalid_client", f"The assertion was refused: {exc}.") from exc
-    if claims["iss"] != CLIENT_ID or claims["sub"] != CLIENT_ID:
+    # Its built-in client, or one it registered dynamically (their client ids are signed).
+    if claims["iss"] != claims["sub"] or deployment_of(claims["iss"], secret) is None:
         raise ServiceError(400, "invalid_client", "The assertion is not from this client.")
     if store.get(f"dev-jti:{claims['jti']}") is not None:
         raise ServiceError(400, "invalid_client", "The assertion's jti was already used.")
@@ -219,7 +220,7 @@ def accept_deep_link(session: Session, response_jwt: str, issuer: str, secret: s
         raise ServiceError(
             400, "invalid_request", f"The deep-linking response was refused: {exc}."
         ) from exc
-    if claims["iss"] != CLIENT_ID:
+    if deployment_of(str(claims["iss"]), secret) is None:
         raise ServiceError(
             400, "invalid_request", "The deep-linking response is not from this tool."
         )

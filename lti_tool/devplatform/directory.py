@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from dataclasses import dataclass
 from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
@@ -93,3 +96,20 @@ def generated_members(context_id: str) -> tuple[dict[str, Any], ...] | None:
          "email": f"learner{n}@example.com"}
         for n in range(1, int(size) + 1)
     )  # fmt: skip
+
+
+def new_client(secret: str) -> tuple[str, str]:
+    """A client id the platform can recognise later, and its deployment id."""
+    number = secrets.token_hex(4)
+    return URLSafeSerializer(secret, salt="dev-platform-client").dumps(number), f"dynamic-{number}"
+
+
+def deployment_of(client_id: str, secret: str) -> str | None:
+    """The deployment of one of this platform's clients; None for a client it never made."""
+    if client_id == CLIENT_ID:
+        return DEPLOYMENT_ID
+    try:
+        number = URLSafeSerializer(secret, salt="dev-platform-client").loads(client_id)
+    except BadSignature:
+        return None
+    return f"dynamic-{number}"

@@ -6,15 +6,14 @@ platform, so the auth endpoint can tell its own clients from strangers without s
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lti_tool.devplatform.advantage import SCOPES
-from lti_tool.devplatform.directory import CLIENT_ID, DEPLOYMENT_ID, PLATFORM_NAME
+from lti_tool.devplatform.directory import PLATFORM_NAME, new_client
 from lti_tool.lti.config import DEEP_LINKING, RESOURCE_LINK, TOOL_CONFIGURATION
 
 bp = Blueprint("devplatform_registration", __name__, url_prefix="/dev-platform")
@@ -42,23 +41,6 @@ def _issuer() -> str:
 def registration_token(secret: str) -> str:
     """A one-hour token that lets a tool register (what an LMS admin's screen hands out)."""
     return URLSafeTimedSerializer(secret, salt="dev-platform-registration").dumps("register")
-
-
-def new_client(secret: str) -> tuple[str, str]:
-    """A client id the platform can recognise later, and its deployment id."""
-    number = secrets.token_hex(4)
-    return URLSafeSerializer(secret, salt="dev-platform-client").dumps(number), f"dynamic-{number}"
-
-
-def deployment_of(client_id: str, secret: str) -> str | None:
-    """The deployment of one of this platform's clients; None for a client it never made."""
-    if client_id == CLIENT_ID:
-        return DEPLOYMENT_ID
-    try:
-        number = URLSafeSerializer(secret, salt="dev-platform-client").loads(client_id)
-    except BadSignature:
-        return None
-    return f"dynamic-{number}"
 
 
 @bp.errorhandler(RegistrationRefused)

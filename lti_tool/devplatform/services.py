@@ -22,10 +22,10 @@ from lti_tool.devplatform.directory import (
     DEPLOYMENT_ID,
     PLATFORM_NAME,
     USERS,
+    deployment_of,
     role_in,
 )  # fmt: skip
 from lti_tool.devplatform.models import DevPlatformKey
-from lti_tool.devplatform.registration import deployment_of
 from lti_tool.lti.keys import ensure_keys, new_rsa_key
 from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus

@@ -13,8 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from lti_tool.courses.models import Course
+from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.extensions import db
 from lti_tool.lti.models import PlatformRegistration, RegistrationStatus
+from lti_tool.lti.storage import storage
+from lti_tool.roster.services import run_sync
 from tests.helpers.servers import serve
 
 
@@ -97,6 +101,13 @@ def test_register_approve_and_launch(live: tuple[Flask, str]) -> None:
     console = client.get(landed, base_url=url)
     assert console.status_code == 200
     assert "Mentor console" in console.get_data(as_text=True)
+
+    # The new client can call the platform's services too: its roster sync reads the course.
+    with app.app_context():
+        course_id = db.session.scalars(select(Course.id)).one()
+        assert run_sync(db.session(), storage(), course_id, timeout=5)
+        sync = db.session.scalars(select(CourseSync).filter_by(kind=SyncKind.ROSTER)).one()
+        assert (sync.status, sync.error, sync.items) == (SyncStatus.DONE, None, 3)
 
 
 def test_the_platform_refuses_a_registration_without_its_token(live: tuple[Flask, str]) -> None:
