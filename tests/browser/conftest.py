@@ -63,7 +63,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[str]:
+def live_app(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """The tool and its embedded platform on a database of their own, at a real URL."""
     app = make_app(
         DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}", LTI_EMBEDDED_PLATFORM=True
@@ -73,8 +73,14 @@ def live_server(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[str]
     server, url = serve(app)
     with app.app_context():
         register_with_tool(db.session(), url)
-    yield url
+    yield app, url
     server.shutdown()
+
+
+@pytest.fixture
+def live_server(live_app: tuple[Flask, str]) -> str:
+    """The URL of ``live_app``."""
+    return live_app[1]
 
 
 def axe_violations(target: Any) -> list[dict[str, Any]]:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import select
 
+from lti_tool.courses.models import Course
+from lti_tool.extensions import db
+from lti_tool.lti.storage import storage
+from lti_tool.roster.services import run_sync
 from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -68,3 +75,21 @@ def test_cross_site_iframe_with_third_party_cookies_blocked(
         assert axe_violations(tool_frame) == []
     finally:
         context.close()
+
+
+def test_the_console_follows_the_roster_sync_as_it_happens(
+    page: Any, live_app: tuple[Flask, str]
+) -> None:
+    app, url = live_app
+    frame = _open(page, url, "demo-mentor", "0")
+    roster = frame.locator('[data-kind="roster"]')
+    assert roster.inner_text() == "Waiting for a worker to read the roster…"
+    assert frame.locator("#sync-roster button").is_disabled()
+    with app.app_context():  # a worker reads the roster while the page stays open
+        course_id = db.session.scalars(select(Course.id)).one()
+        assert run_sync(db.session(), storage(), course_id, timeout=5)
+    roster.filter(has_text=re.compile(r"^Roster read on .*: 3 members, \d+ changed\.$")).wait_for(
+        timeout=10_000
+    )
+    assert frame.locator("#sync-roster button").is_enabled()
+    assert axe_violations(frame) == []
