@@ -3,8 +3,10 @@
 The platform is the tool's own embedded one, served over real HTTP on 127.0.0.1 by the
 same process (its time is counted too). The sync is the worker's code path: access token,
 every page followed through Link rel="next", conditional upserts, departures. Then the
-same roster is synced again, and the rows that second run wrote are counted (none should
-be: nothing changed). Runs on PostgreSQL (VM_BENCH_DATABASE_URL, default this machine's).
+same roster is synced again, and the rows that second run wrote are counted by the
+database itself (row versions, xmin) and checked against the sync's own count; none
+should be written, as nothing changed. Runs on PostgreSQL (VM_BENCH_DATABASE_URL,
+default this machine's).
 Figures: roster_10k (s), roster_resync (s), roster_resync_writes (rows).
 """
 
@@ -14,9 +16,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import flask_migrate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.serving import make_server
 
 from bench.database import bench_database
@@ -31,6 +34,25 @@ from lti_tool.lti.storage import storage
 from lti_tool.roster.services import run_sync
 
 MEMBERS = 10_000
+_VERSIONS = {
+    "people": text("SELECT id, xmin::text FROM people"),
+    "enrollments": text("SELECT id, xmin::text FROM enrollments"),
+}
+
+
+def _row_versions(session: Any, kind: str) -> dict[tuple[str, int], str]:
+    """(table, id) -> row version, for people and enrollments (PostgreSQL's xmin)."""
+    if kind != "PostgreSQL":
+        return {}
+    return {
+        (table, row_id): version
+        for table, query in _VERSIONS.items()
+        for row_id, version in session.execute(query)
+    }
+
+
+def _changed(before: dict[tuple[str, int], str], after: dict[tuple[str, int], str]) -> int:
+    return sum(1 for key, version in after.items() if before.get(key) != version)
 
 
 def run() -> Iterator[Figure]:
@@ -58,8 +80,9 @@ def run() -> Iterator[Figure]:
             session.add(course)
             session.commit()
             course_id = course.id
-            timings = []
+            timings, versions = [], []
             for _ in range(2):
+                versions.append(_row_versions(session, kind))
                 session.add(
                     CourseSync(course_id=course_id, kind=SyncKind.ROSTER, requested_at=func.now())
                 )
@@ -75,7 +98,10 @@ def run() -> Iterator[Figure]:
                     assert enrolled == MEMBERS, enrolled
                 session.delete(sync)
                 session.commit()
-            resync_writes = sync.written
+            # Rows the re-sync wrote, seen by the database itself: a new row version has a
+            # new xmin (PostgreSQL); what the sync counted must agree.
+            resync_writes = _changed(versions[1], _row_versions(session, kind))
+            assert resync_writes == sync.written, (resync_writes, sync.written)
         server.shutdown()
         with app.app_context():
             db.engine.dispose()

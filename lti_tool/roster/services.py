@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, func, or_, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -41,6 +41,24 @@ from lti_tool.roster.client import (
 log = logging.getLogger(__name__)
 _PEOPLE = cast(Table, Person.__table__)
 _ENROLLMENTS = cast(Table, Enrollment.__table__)
+# What the tool holds for a page's members: their person, and their enrollment here if any.
+_HELD = (
+    select(
+        _PEOPLE.c.subject, _PEOPLE.c.id,
+        *(_PEOPLE.c[column] for column in PERSONAL_FIELDS.values()),
+        _ENROLLMENTS.c.role, _ENROLLMENTS.c.lti_roles, _ENROLLMENTS.c.status,
+    )
+    .outerjoin(_ENROLLMENTS, and_(_ENROLLMENTS.c.person_id == _PEOPLE.c.id,
+                                  _ENROLLMENTS.c.course_id == bindparam("course_id")))
+    .where(
+        _PEOPLE.c.registration_id == bindparam("registration_id"),
+        _PEOPLE.c.subject.in_(bindparam("subjects", expanding=True)),
+    )
+)  # fmt: skip
+_IDS = select(_PEOPLE.c.subject, _PEOPLE.c.id).where(
+    _PEOPLE.c.registration_id == bindparam("registration_id"),
+    _PEOPLE.c.subject.in_(bindparam("subjects", expanding=True)),
+)
 _STATUS = {
     "Active": EnrollmentStatus.ACTIVE,
     "Inactive": EnrollmentStatus.INACTIVE,
@@ -82,36 +100,45 @@ def run_sync(session: Session, store: LaunchStorage, course_id: int, *, timeout:
 def apply_page(
     session: Session, course_id: int, registration_id: int, members: Iterable[Member]
 ) -> tuple[int, set[int]]:
-    """Upsert one page's people and enrollments; returns (rows written, the people's ids)."""
+    """Write one page's people and enrollments; returns (rows written, the people's ids).
+
+    What the tool already holds for these members is read first, and only new or changed
+    rows are sent (as conditional upserts, safe against a launch writing the same row):
+    an unchanged page costs one read, and no row is written or even locked.
+    """
     latest = {member.user_id: member for member in members}  # a platform may repeat someone
     if not latest:
         return 0, set()
+    held = {row.subject: row for row in session.execute(
+        _HELD, {"course_id": course_id, "registration_id": registration_id,
+                "subjects": list(latest)},
+    )}  # fmt: skip
     now = clock.now()
-    written = _upsert_people(session, registration_id, latest.values(), now)
-    ids = dict(
-        session.execute(
-            select(_PEOPLE.c.subject, _PEOPLE.c.id).where(
-                _PEOPLE.c.registration_id == registration_id,
-                _PEOPLE.c.subject.in_(bindparam("subjects", expanding=True)),
-            ),
-            {"subjects": list(latest)},
-        ).all()
-    )
-    rows = [
-        {
-            "course_id": course_id,
-            "person_id": ids[user_id],
-            "role": map_roles(list(m.roles)),
-            "lti_roles": list(m.roles),
-            "status": _STATUS[m.status],
-            "created_at": now,
-            "updated_at": now,
-        }
-        for user_id, m in latest.items()
-        if user_id in ids
-    ]
+    changed_people = [m for user_id, m in latest.items() if _person_differs(m, held.get(user_id))]
+    written, ids = _upsert_people(session, registration_id, changed_people, now)
+    ids.update((subject, row.id) for subject, row in held.items())
+    rows = []
+    for user_id, m in latest.items():
+        if user_id not in ids:
+            continue
+        wanted = {"role": map_roles(list(m.roles)), "lti_roles": list(m.roles),
+                  "status": _STATUS[m.status]}  # fmt: skip
+        row = held.get(user_id)
+        if row is None or (row.role, row.lti_roles, row.status) != tuple(wanted.values()):
+            rows.append({"course_id": course_id, "person_id": ids[user_id], **wanted,
+                         "created_at": now, "updated_at": now})  # fmt: skip
     written += _upsert_enrollments(session, rows)
     return written, set(ids.values())
+
+
+def _person_differs(member: Member, row: Any) -> bool:
+    """Whether writing the member would change the person (a field not sent keeps ours)."""
+    if row is None:
+        return True
+    return any(
+        member.personal.get(field) not in (None, getattr(row, column))
+        for field, column in PERSONAL_FIELDS.items()
+    )
 
 
 def _insert(session: Session) -> Any:
@@ -119,8 +146,11 @@ def _insert(session: Session) -> Any:
 
 
 def _upsert_people(
-    session: Session, registration_id: int, members: Iterable[Member], now: datetime
-) -> int:
+    session: Session, registration_id: int, members: list[Member], now: datetime
+) -> tuple[int, dict[str, int]]:
+    """Insert or update these people; returns (rows written, their ids by subject)."""
+    if not members:
+        return 0, {}
     columns = list(PERSONAL_FIELDS.values())
     rows = [
         {
@@ -139,8 +169,13 @@ def _upsert_people(
         index_elements=["registration_id", "subject"],
         set_={**kept, "updated_at": statement.excluded.updated_at},
         where=or_(*(kept[c].is_distinct_from(_PEOPLE.c[c]) for c in columns)),
-    )
-    return _rows_written(session, statement)
+    ).returning(_PEOPLE.c.subject, _PEOPLE.c.id)
+    ids: dict[str, int] = {row[0]: row[1] for row in session.execute(statement)}
+    missing = [m.user_id for m in members if m.user_id not in ids]  # changed meanwhile
+    if missing:
+        ids.update(session.execute(_IDS, {"registration_id": registration_id,
+                                          "subjects": missing}).all())  # fmt: skip
+    return len(ids) - len(missing), ids
 
 
 def _upsert_enrollments(session: Session, rows: list[dict[str, Any]]) -> int:
