@@ -31,7 +31,7 @@ _SYNCS = select(CourseSync).where(CourseSync.course_id == bindparam("course_id")
 _WORDS = {
     SyncKind.ROSTER: {"name": "roster", "Name": "Roster", "unit": "member",
                       "reading": "Reading the roster: page {pages}, {items} so far…",
-                      "done": "{items}, {written} changed"},
+                      "done": "{items}, {written} changes saved"},
     SyncKind.GRADES: {"name": "grade book", "Name": "Grade book", "unit": "result",
                       "reading": "Reading the grade book: line item {pages}, {items} so far…",
                       "done": "{items}, {written} new learning events"},
@@ -43,8 +43,9 @@ _WORDS = {
 def home() -> str:
     """Where instructors and mentors land after launch."""
     course_id = g.launch.course.id
-    learners = db.session.scalar(_LEARNERS, {"course_id": course_id})
-    return render_template("console/home.html", learners=learners, syncs=_statuses(course_id))
+    return render_template(
+        "console/home.html", learners=_learners(course_id), syncs=_statuses(course_id)
+    )
 
 
 @bp.post("/sync/<kind>")
@@ -60,8 +61,15 @@ def start_sync(kind: str) -> ResponseReturnValue:
 @bp.get("/syncs.json")
 @launch_required(*STAFF)
 def syncs_json() -> ResponseReturnValue:
-    """Where the course's syncs stand (the console polls it while one runs)."""
-    return jsonify(_statuses(g.launch.course.id))
+    """Where the course's syncs stand, and the learner count they change (the console polls
+    it while a sync runs)."""
+    course_id = g.launch.course.id
+    return jsonify({"syncs": _statuses(course_id), "learners": _learners(course_id)})
+
+
+def _learners(course_id: int) -> str:
+    count = int(db.session.scalar(_LEARNERS, {"course_id": course_id}) or 0)
+    return f"{count:,} learner{'' if count == 1 else 's'} in this course."
 
 
 def _statuses(course_id: int) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,5 @@
-// While a roster or grade-book read runs, refresh its sentence every two seconds
-// (each sentence is a polite live region); re-enable its button when it is over.
+// While a roster or grade-book read runs, refresh its sentence (a polite live region) and
+// the learner count every two seconds; re-enable its button when it is over.
 (function () {
   "use strict";
   var section = document.getElementById("syncs");
@@ -8,9 +8,13 @@
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (syncs) {
-        if (!syncs) return;
-        var busy = false;
+      .then(function (answer) {
+        if (!answer) return;
+        var syncs = answer.syncs, busy = false;
+        var learners = document.getElementById("learner-count");
+        if (learners && learners.textContent !== answer.learners) {
+          learners.textContent = answer.learners;
+        }
         Object.keys(syncs).forEach(function (kind) {
           var sync = syncs[kind];
           var status = section.querySelector('[data-kind="' + kind + '"]');

@@ -84,12 +84,15 @@ def test_the_console_follows_the_roster_sync_as_it_happens(
     frame = _open(page, url, "demo-mentor", "0")
     roster = frame.locator('[data-kind="roster"]')
     assert roster.inner_text() == "Waiting for a worker to read the roster…"
+    assert frame.locator("#learner-count").inner_text() == "0 learners in this course."
     assert frame.locator("#sync-roster button").is_disabled()
     with app.app_context():  # a worker reads the roster while the page stays open
         course_id = db.session.scalars(select(Course.id)).one()
         assert run_sync(db.session(), storage(), course_id, timeout=5)
-    roster.filter(has_text=re.compile(r"^Roster read on .*: 3 members, \d+ changed\.$")).wait_for(
-        timeout=10_000
-    )
+    roster.filter(
+        has_text=re.compile(r"^Roster read on .*: 3 members, \d+ changes saved\.$")
+    ).wait_for(timeout=10_000)
+    # The learners the roster brought in are counted without a reload.
+    assert frame.locator("#learner-count").inner_text() == "2 learners in this course."
     assert frame.locator("#sync-roster button").is_enabled()
     assert axe_violations(frame) == []

@@ -66,9 +66,12 @@ def test_the_console_shows_progress_and_can_start_a_sync(
     sync.status, sync.pages, sync.items = SyncStatus.RUNNING, 3, 300
     db.session.commit()
     status = client.get(landing.replace("/console/?", "/console/syncs.json?"))
-    assert status.json["roster"]["text"] == "Reading the roster: page 3, 300 members so far…"
-    assert status.json["roster"]["busy"] is True
-    assert status.json["grades"]["text"] == (
+    assert (
+        status.json["syncs"]["roster"]["text"] == "Reading the roster: page 3, 300 members so far…"
+    )
+    assert status.json["syncs"]["roster"]["busy"] is True
+    assert status.json["learners"] == "0 learners in this course."
+    assert status.json["syncs"]["grades"]["text"] == (
         "The grade book has not been read from the platform yet.")  # fmt: skip
 
     sync.status, sync.error = SyncStatus.FAILED, "The platform refused the roster request."
