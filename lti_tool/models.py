@@ -13,6 +13,7 @@ from lti_tool.lti.models import (
     ToolKeyState,
 )
 from lti_tool.ops.models import DemoClockOffset, JobHeartbeat
+from xapi.models import Statement, XapiCredential
 
 __all__ = [
     "Course",
@@ -32,9 +33,11 @@ __all__ = [
     "PlatformRegistration",
     "RegistrationStatus",
     "Role",
+    "Statement",
     "StoredValue",
     "SyncKind",
     "SyncStatus",
     "ToolKey",
     "ToolKeyState",
+    "XapiCredential",
 ]

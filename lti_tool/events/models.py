@@ -18,6 +18,7 @@ class EventSource(StrEnum):
     """Where a learning event came from."""
 
     AGS = "ags"  # a result in the platform's grade book (LTI assignment and grade services)
+    XAPI = "xapi"  # a statement a source sent to POST|PUT /xapi/statements
 
 
 class LearningEvent(Base):
@@ -33,8 +34,14 @@ class LearningEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: Unique per happening (e.g. the result and its score), so nothing counts twice.
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
-    #: The course it happened in (scopes every query about it).
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    #: The platform (tenant) whose learner did it: scopes every query about it.
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE"), index=True
+    )
+    #: The course it happened in, once known (a statement may not say).
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
     #: The learner, once resolved.
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), index=True

@@ -119,7 +119,8 @@ def _event(
                  if k in item}  # fmt: skip
     return {
         "idempotency_key": "ags:" + hashlib.sha256(identity.encode()).hexdigest(),
-        "course_id": course.id, "person_id": people.get(user_id),
+        "registration_id": registration.id, "course_id": course.id,
+        "person_id": people.get(user_id),
         "actor": {"lti_user_id": user_id, "registration_id": registration.id},
         "verb": SCORED, "activity_id": str(item["id"])[:2048],
         "activity_name": str(item.get("label") or "")[:500],

@@ -1,0 +1,168 @@
+"""Statements into learning events: who (resolved within the tenant), what, result, when.
+
+A learner is found by their xAPI account on the platform (Moodle's logstore names them by
+``account.homePage`` = the site, ``account.name`` = the Moodle user id, which is also
+their LTI ``sub``) or by ``mbox`` against the email the platform shared. The course is
+found from the statement's context activities (Moodle's ``/course/view.php?id=N`` is the
+course whose LTI context id is N). What cannot be resolved yet is kept: the event has no
+person (or no course) and its ``actor`` says who the source meant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from lti_tool import clock
+from lti_tool.courses.models import Course, Person
+from lti_tool.events.models import EventSource
+from lti_tool.lti.models import Deployment, PlatformRegistration
+
+_MOODLE_COURSE = re.compile(r"/course/view\.php\?(?:.*&)?id=(\d+)(?:&|$)")
+_CONTEXT_LISTS = ("parent", "grouping", "other", "category")
+_BY_SUBJECT = select(Person.subject, Person.id).where(
+    Person.registration_id == bindparam("registration_id"),
+    Person.subject.in_(bindparam("subjects", expanding=True)),
+)
+_BY_EMAIL = select(func.lower(Person.email), Person.id).where(
+    Person.registration_id == bindparam("registration_id"),
+    func.lower(Person.email).in_(bindparam("emails", expanding=True)),
+)
+_COURSES = (
+    select(Course.context_id, Course.id)
+    .join(Deployment, Deployment.id == Course.deployment_id)
+    .where(
+        Deployment.registration_id == bindparam("registration_id"),
+        Course.context_id.in_(bindparam("contexts", expanding=True)),
+    )
+)
+
+
+def learning_events(
+    session: Session, registration_id: int, statements: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The learning events of stored statements (those about an Activity)."""
+    registration = session.get(PlatformRegistration, registration_id)
+    site = _origin(registration.issuer) if registration is not None else ""
+    about = [s for s in statements if _activity(s) is not None]
+    if not about:
+        return []
+    subjects = {name for s in about if (name := _account_name(s, site))}
+    emails = {mail for s in about if (mail := _email(s))}
+    contexts = {course for s in about for course in _moodle_courses(s, site)}
+    people = _lookup(session, _BY_SUBJECT, registration_id, "subjects", subjects)
+    by_email = _lookup(session, _BY_EMAIL, registration_id, "emails", emails)
+    courses = _lookup(session, _COURSES, registration_id, "contexts", contexts)
+    events = []
+    for statement in about:
+        activity = _activity(statement) or {}
+        person = people.get(_account_name(statement, site) or "") or by_email.get(
+            _email(statement) or ""
+        )
+        course = next((courses[c] for c in _moodle_courses(statement, site) if c in courses), None)
+        result = statement.get("result") or {}
+        score = result.get("score") or {}
+        events.append({
+            "idempotency_key": f"xapi:{registration_id}:{statement['id']}",
+            "registration_id": registration_id, "course_id": course, "person_id": person,
+            "actor": statement.get("actor") or {}, "verb": str(statement["verb"]["id"])[:255],
+            "activity_id": str(activity["id"])[:2048],
+            "activity_name": _name((activity.get("definition") or {}).get("name"))[:500],
+            "completion": result.get("completion"), "success": result.get("success"),
+            "score_raw": _number(score.get("raw")), "score_max": _number(score.get("max")),
+            "score_scaled": _scaled(score),
+            "occurred_at": _when(statement), "source": EventSource.XAPI, "raw": statement,
+        })  # fmt: skip
+    return events
+
+
+def _lookup(
+    session: Session, query: Any, registration_id: int, name: str, values: set[str]
+) -> dict[str, int]:
+    if not values:
+        return {}
+    rows = session.execute(query, {"registration_id": registration_id, name: sorted(values)})
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+def _activity(statement: dict[str, Any]) -> dict[str, Any] | None:
+    thing = statement.get("object")
+    if isinstance(thing, dict) and thing.get("objectType", "Activity") == "Activity":
+        return thing
+    return None
+
+
+def _account_name(statement: dict[str, Any], site: str) -> str | None:
+    account = (statement.get("actor") or {}).get("account") or {}
+    if site and _origin(str(account.get("homePage", ""))) == site and account.get("name"):
+        return str(account["name"])
+    return None
+
+
+def _email(statement: dict[str, Any]) -> str | None:
+    mbox = str((statement.get("actor") or {}).get("mbox") or "")
+    return mbox.removeprefix("mailto:").lower() or None
+
+
+def _moodle_courses(statement: dict[str, Any], site: str) -> list[str]:
+    activities = ((statement.get("context") or {}).get("contextActivities")) or {}
+    found = []
+    for key in _CONTEXT_LISTS:
+        listed = activities.get(key) or []
+        for activity in listed if isinstance(listed, list) else [listed]:
+            url = str((activity or {}).get("id", ""))
+            match = _MOODLE_COURSE.search(url)
+            if match and _origin(url) == site:
+                found.append(match.group(1))
+    thing = _activity(statement) or {}
+    match = _MOODLE_COURSE.search(str(thing.get("id", "")))
+    if match and _origin(str(thing["id"])) == site:
+        found.append(match.group(1))  # a course completion's object is the course itself
+    return found
+
+
+def _name(names: Any) -> str:
+    if not isinstance(names, dict) or not names:
+        return ""
+    for tag in ("en", "en-US", "en-GB"):
+        if isinstance(names.get(tag), str):
+            return str(names[tag])
+    return str(next(iter(names.values())))
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _scaled(score: dict[str, Any]) -> float | None:
+    scaled = _number(score.get("scaled"))
+    if scaled is not None:
+        return scaled
+    raw, top, bottom = (_number(score.get(k)) for k in ("raw", "max", "min"))
+    low = bottom or 0.0
+    if raw is None or top is None or top <= low:
+        return None
+    return (raw - low) / (top - low)
+
+
+def _when(statement: dict[str, Any]) -> datetime:
+    for key in ("timestamp", "stored"):
+        text = statement.get(key)
+        if isinstance(text, str):
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return clock.now()

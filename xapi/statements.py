@@ -1,0 +1,150 @@
+"""Storing received statements: each once per tenant, a batch all or nothing, and each
+new one turned into its learning event in the same transaction.
+
+A statement sent again under the same id with the same content is accepted and stored
+once; with different content it is a conflict (409) and nothing of its batch is stored.
+"Same content" follows the xAPI statement comparison requirements: the properties the
+LRS sets (id, stored, authority, version) and Activity definitions do not count, a
+timestamp is compared as an instant, UUIDs without case, Group members in any order,
+object members in any order, and a null member as an absent one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import AppError, Conflict
+from lti_tool.events import services as events
+from xapi.credentials import Caller
+from xapi.models import Statement
+from xapi.normalise import learning_events
+
+_STATEMENTS = cast(Table, Statement.__table__)
+_LRS_SET = ("id", "stored", "authority", "version")
+_HYPHENATED = 36  # characters in a UUID's 8-4-4-4-12 form
+_HELD = select(_STATEMENTS.c.statement_id, _STATEMENTS.c.content_sha256).where(
+    _STATEMENTS.c.registration_id == bindparam("registration_id"),
+    _STATEMENTS.c.statement_id.in_(bindparam("ids", expanding=True)),
+)
+
+
+class DuplicateInBatch(AppError):
+    """Two statements of one batch share an id."""
+
+    status = 400
+    title = "Bad request"
+
+
+def content_sha256(statement: dict[str, Any]) -> str:
+    """The statement's comparison fingerprint (see the module's docstring)."""
+    body = {k: v for k, v in statement.items() if k not in _LRS_SET}
+    canonical = json.dumps(_comparable(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _comparable(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        found = {k: _comparable(v, k) for k, v in value.items() if v is not None}
+        if key in ("object", "parent", "grouping", "category", "other", "") or "id" in found:
+            found.pop("definition", None)  # an Activity's definition is not the statement's
+        if found.get("objectType") == "Group" and isinstance(found.get("member"), list):
+            found["member"] = sorted(found["member"], key=lambda m: json.dumps(m, sort_keys=True))
+        return found
+    if isinstance(value, list):
+        return [_comparable(item, key) for item in value]
+    if isinstance(value, str):
+        if key == "timestamp":
+            return _instant(value)
+        if key in ("id", "registration") and _is_uuid(value):
+            return value.lower()
+    return value
+
+
+def _instant(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return (moment if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == _HYPHENATED
+
+
+def store(
+    session: Session,
+    caller: Caller,
+    statements: Sequence[dict[str, Any]],
+    *,
+    version: str,
+    authority: dict[str, Any],
+    now: datetime,
+) -> list[str]:
+    """Store the batch (or nothing); returns the statement ids in the batch's order."""
+    rows: list[dict[str, Any]] = []
+    ids: list[str] = []
+    for index, statement in enumerate(statements):
+        statement_id = str(statement.get("id") or uuid.uuid4()).lower()
+        if statement_id in ids:
+            raise DuplicateInBatch(
+                f"Statements {ids.index(statement_id)} and {index} of the batch share the id "
+                f"{statement_id}; nothing was stored."
+            )
+        ids.append(statement_id)
+        stored = {
+            **statement, "id": statement_id, "stored": _timestamp(now), "authority": authority,
+            "version": statement.get("version") or _default(version),
+        }  # fmt: skip
+        rows.append({
+            "registration_id": caller.registration_id, "statement_id": statement_id,
+            "credential_id": caller.credential_id, "content_sha256": content_sha256(statement),
+            "version": version, "body": stored, "stored": now,
+        })  # fmt: skip
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = {
+        row[0]
+        for row in session.execute(
+            insert(_STATEMENTS).values(rows)
+            .on_conflict_do_nothing(index_elements=["registration_id", "statement_id"])
+            .returning(_STATEMENTS.c.statement_id)
+        )
+    }  # fmt: skip
+    fresh: list[dict[str, Any]] = [row["body"] for row in rows if row["statement_id"] in inserted]
+    events.record(session, learning_events(session, caller.registration_id, fresh))
+    again = [row for row in rows if row["statement_id"] not in inserted]
+    if again:
+        held = dict(session.execute(_HELD, {
+            "registration_id": caller.registration_id,
+            "ids": [row["statement_id"] for row in again],
+        }).all())  # fmt: skip
+        for row in again:
+            if held.get(row["statement_id"]) != row["content_sha256"]:
+                session.rollback()
+                raise Conflict(
+                    f"A different statement with the id {row['statement_id']} is already "
+                    "stored; nothing of this request was stored."
+                )
+    session.commit()
+    return ids
+
+
+def _default(version: str) -> str:
+    return "2.0.0" if version.startswith("2.") else "1.0.0"
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
