@@ -47,6 +47,7 @@ TASK_MODULES = [
     "lti_tool.courses.tasks",
     "lti_tool.roster.tasks",
     "lti_tool.grades.tasks",
+    "lti_tool.events.tasks",
 ]
 
 
@@ -100,6 +101,7 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
             "heartbeat": {"task": "ops.heartbeat", "schedule": config["JOBS_HEARTBEAT_SECONDS"]},
             "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
             "sync-due-courses": {"task": "courses.sync_due", "schedule": 300},
+            "resolve-event-actors": {"task": "events.resolve_actors", "schedule": 60},
         },
         "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),
     }

@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.events.models import EventSource
+from lti_tool.events.services import actor_keys, origin
 from lti_tool.lti.models import Deployment, PlatformRegistration
 
 _MOODLE_COURSE = re.compile(r"/course/view\.php\?(?:.*&)?id=(\d+)(?:&|$)")
@@ -49,22 +49,21 @@ def learning_events(
 ) -> list[dict[str, Any]]:
     """The learning events of stored statements (those about an Activity)."""
     registration = session.get(PlatformRegistration, registration_id)
-    site = _origin(registration.issuer) if registration is not None else ""
+    site = origin(registration.issuer) if registration is not None else ""
     about = [s for s in statements if _activity(s) is not None]
     if not about:
         return []
-    subjects = {name for s in about if (name := _account_name(s, site))}
-    emails = {mail for s in about if (mail := _email(s))}
+    keys = [actor_keys(s.get("actor"), site) for s in about]
+    subjects = {subject for subject, _ in keys if subject}
+    emails = {email for _, email in keys if email}
     contexts = {course for s in about for course in _moodle_courses(s, site)}
     people = _lookup(session, _BY_SUBJECT, registration_id, "subjects", subjects)
     by_email = _lookup(session, _BY_EMAIL, registration_id, "emails", emails)
     courses = _lookup(session, _COURSES, registration_id, "contexts", contexts)
     events = []
-    for statement in about:
+    for statement, (subject, email) in zip(about, keys, strict=True):
         activity = _activity(statement) or {}
-        person = people.get(_account_name(statement, site) or "") or by_email.get(
-            _email(statement) or ""
-        )
+        person = people.get(subject or "") or by_email.get(email or "")
         course = next((courses[c] for c in _moodle_courses(statement, site) if c in courses), None)
         result = statement.get("result") or {}
         score = result.get("score") or {}
@@ -91,28 +90,11 @@ def _lookup(
     return {str(row[0]): int(row[1]) for row in rows}
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
-
-
 def _activity(statement: dict[str, Any]) -> dict[str, Any] | None:
     thing = statement.get("object")
     if isinstance(thing, dict) and thing.get("objectType", "Activity") == "Activity":
         return thing
     return None
-
-
-def _account_name(statement: dict[str, Any], site: str) -> str | None:
-    account = (statement.get("actor") or {}).get("account") or {}
-    if site and _origin(str(account.get("homePage", ""))) == site and account.get("name"):
-        return str(account["name"])
-    return None
-
-
-def _email(statement: dict[str, Any]) -> str | None:
-    mbox = str((statement.get("actor") or {}).get("mbox") or "")
-    return mbox.removeprefix("mailto:").lower() or None
 
 
 def _moodle_courses(statement: dict[str, Any], site: str) -> list[str]:
@@ -123,11 +105,11 @@ def _moodle_courses(statement: dict[str, Any], site: str) -> list[str]:
         for activity in listed if isinstance(listed, list) else [listed]:
             url = str((activity or {}).get("id", ""))
             match = _MOODLE_COURSE.search(url)
-            if match and _origin(url) == site:
+            if match and origin(url) == site:
                 found.append(match.group(1))
     thing = _activity(statement) or {}
     match = _MOODLE_COURSE.search(str(thing.get("id", "")))
-    if match and _origin(str(thing["id"])) == site:
+    if match and origin(str(thing["id"])) == site:
         found.append(match.group(1))  # a course completion's object is the course itself
     return found
 

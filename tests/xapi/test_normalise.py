@@ -6,15 +6,19 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
+from lti_tool.events import tasks
 from lti_tool.events.models import EventSource, LearningEvent
+from lti_tool.lti.models import PlatformRegistration
 from tests.factories import CourseFactory, DeploymentFactory, PersonFactory, RegistrationFactory
 from xapi import credentials
 
@@ -106,3 +110,31 @@ def test_a_statement_sent_again_is_one_event(
     for _ in range(2):
         client.post("/xapi/statements", json=copy.deepcopy(statement), headers=moodle["headers"])
     assert len(_events(db)) == 1
+
+
+def test_a_learner_unknown_then_is_resolved_once_they_appear(
+    app: Flask, client: FlaskClient, moodle: dict[str, Any], db: SQLAlchemy
+) -> None:
+    response = client.post(
+        "/xapi/statements", json=_fixture("moodle4_course_completed"), headers=moodle["headers"]
+    )
+    assert response.status_code == 200
+    assert _events(db)[0].person_id is None  # Ben (Moodle user 4) has not launched yet
+    grade = LearningEvent(
+        idempotency_key="ags:x", registration_id=moodle["registration"],
+        course_id=moodle["course"], actor={"lti_user_id": "4", "registration_id": 1},
+        verb="http://adlnet.gov/expapi/verbs/scored", activity_id="https://lms/li/1",
+        occurred_at=datetime(2026, 11, 24, tzinfo=UTC), source=EventSource.AGS,
+    )  # fmt: skip
+    other = RegistrationFactory()
+    PersonFactory(registration=other, subject="4")  # another platform's user 4: not him
+    db.session.add(grade)
+    db.session.commit()
+    task = app.extensions["celery"].tasks[tasks.resolve_unresolved_actors.name]
+    assert task.apply().get() == 0
+    registration = db.session.get(PlatformRegistration, moodle["registration"])
+    ben = PersonFactory(registration=registration, subject="4")  # he launches
+    db.session.commit()
+    assert task.apply().get() == 2  # beat runs it every minute
+    db.session.expire_all()
+    assert [e.person_id for e in _events(db)] == [ben.id, ben.id]
