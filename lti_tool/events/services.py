@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -25,16 +26,19 @@ def record(session: Session, events: Sequence[dict[str, Any]]) -> int:
     """
     if not events:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [with_defaults(LearningEvent, event) for event in events]
-    statement = (
+    return len(session.execute(_insert(session.get_bind().dialect.name), rows).all())
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """Built once: SQLAlchemy sends it for a whole list as multi-row VALUES."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         insert(_EVENTS)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .execution_options(preserve_rowcount=True)
+        .returning(_EVENTS.c.id)
     )
-    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def actor_keys(actor: Any, site: str) -> tuple[str | None, str | None]:

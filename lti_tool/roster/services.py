@@ -11,12 +11,13 @@ instructor's console.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -141,17 +142,12 @@ def _person_differs(member: Member, row: Any) -> bool:
     )
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _upsert_people(
     session: Session, registration_id: int, members: list[Member], now: datetime
 ) -> tuple[int, dict[str, int]]:
     """Insert or update these people; returns (rows written, their ids by subject)."""
     if not members:
         return 0, {}
-    columns = list(PERSONAL_FIELDS.values())
     rows = [
         {
             "registration_id": registration_id,
@@ -162,15 +158,8 @@ def _upsert_people(
         }
         for m in members
     ]
-    statement = _insert(session)(_PEOPLE).values(rows)
-    # A field the platform did not send keeps what we had (it chose not to share it).
-    kept = {c: func.coalesce(statement.excluded[c], _PEOPLE.c[c]) for c in columns}
-    statement = statement.on_conflict_do_update(
-        index_elements=["registration_id", "subject"],
-        set_={**kept, "updated_at": statement.excluded.updated_at},
-        where=or_(*(kept[c].is_distinct_from(_PEOPLE.c[c]) for c in columns)),
-    ).returning(_PEOPLE.c.subject, _PEOPLE.c.id)
-    ids: dict[str, int] = {row[0]: row[1] for row in session.execute(statement)}
+    upsert = _people_upsert(session.get_bind().dialect.name)
+    ids: dict[str, int] = {row[0]: row[1] for row in session.execute(upsert, rows)}
     missing = [m.user_id for m in members if m.user_id not in ids]  # changed meanwhile
     if missing:
         ids.update(session.execute(_IDS, {"registration_id": registration_id,
@@ -181,39 +170,41 @@ def _upsert_people(
 def _upsert_enrollments(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    statement = _insert(session)(_ENROLLMENTS).values(rows)
+    upsert = _enrollments_upsert(session.get_bind().dialect.name)
+    return len(session.execute(upsert, rows).all())
+
+
+# Built once per dialect, sent for a whole page as multi-row VALUES ("insertmanyvalues"):
+# a .values(rows) statement would be compiled anew for every page.
+@functools.cache
+def _people_upsert(dialect: str) -> Any:
+    columns = list(PERSONAL_FIELDS.values())
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_PEOPLE)
+    # A field the platform did not send keeps what we had (it chose not to share it).
+    kept = {c: func.coalesce(statement.excluded[c], _PEOPLE.c[c]) for c in columns}
+    return statement.on_conflict_do_update(
+        index_elements=["registration_id", "subject"],
+        set_={**kept, "updated_at": statement.excluded.updated_at},
+        where=or_(*(kept[c].is_distinct_from(_PEOPLE.c[c]) for c in columns)),
+    ).returning(_PEOPLE.c.subject, _PEOPLE.c.id)
+
+
+@functools.cache
+def _enrollments_upsert(dialect: str) -> Any:
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ENROLLMENTS)
     excluded = statement.excluded
-    roles_differ = _json(session, _ENROLLMENTS.c.lti_roles).is_distinct_from(
-        _json(session, excluded.lti_roles)
-    )
-    statement = statement.on_conflict_do_update(
+    as_json = (lambda c: sql_cast(c, JSONB)) if dialect == "postgresql" else (lambda c: c)
+    return statement.on_conflict_do_update(
         index_elements=["course_id", "person_id"],
-        set_={
-            "role": excluded.role,
-            "lti_roles": excluded.lti_roles,
-            "status": excluded.status,
-            "updated_at": excluded.updated_at,
-        },
+        set_={"role": excluded.role, "lti_roles": excluded.lti_roles,
+              "status": excluded.status, "updated_at": excluded.updated_at},
         where=or_(
             _ENROLLMENTS.c.role.is_distinct_from(excluded.role),
             _ENROLLMENTS.c.status.is_distinct_from(excluded.status),
-            roles_differ,
+            # PostgreSQL's json has no equality; jsonb compares by value.
+            as_json(_ENROLLMENTS.c.lti_roles).is_distinct_from(as_json(excluded.lti_roles)),
         ),
-    )
-    return _rows_written(session, statement)
-
-
-def _rows_written(session: Session, statement: Any) -> int:
-    """Rows the statement inserted or updated (SQLAlchemy keeps INSERT counts only if asked)."""
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _json(session: Session, column: Any) -> Any:
-    """JSON compared by value: PostgreSQL's json has no equality, jsonb has."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sql_cast(column, JSONB)
-    return sql_cast(column, JSON)
+    ).returning(_ENROLLMENTS.c.id)  # fmt: skip
 
 
 def mark_departed(session: Session, course_id: int, present: set[int]) -> int:
