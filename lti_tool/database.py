@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, cast
 
 from psycopg import pq
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, bindparam, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -218,3 +230,64 @@ def with_defaults(model: type[Base], values: dict[str, Any], prefix: str = "") -
             arg = default.arg
             filled[prefix + column.name] = arg(None) if callable(arg) else arg
     return filled
+
+
+def insert_new(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, keys: list[str], returning: str
+) -> list[Any]:
+    """Insert the rows whose ``keys`` are not taken yet; the ``returning`` column of those.
+
+    On PostgreSQL the rows travel as one JSON parameter unpacked by ``jsonb_to_recordset``:
+    one short statement whatever the number of rows, which psycopg parses once and the
+    server prepares (a multi-row VALUES of a hundred rows has thousands of parameters, and
+    psycopg re-parses any query over 50 of them on every call). Elsewhere SQLAlchemy's
+    multi-row VALUES. Every row needs the same columns.
+    """
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        statement = _insert_many(table, keys=tuple(keys), returning=returning)
+        return [row[0] for row in session.execute(statement, rows)]
+    statement = _insert_recordset(table, columns, tuple(keys), returning, dialect)
+    payload = json.dumps([[_jsonable(row[name]) for name in columns] for row in rows])
+    return [row[0] for row in session.execute(statement, {"rows": payload})]
+
+
+@functools.cache
+def _insert_many(table: Table, *, keys: tuple[str, ...], returning: str) -> Any:
+    return (
+        sqlite.insert(table)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(table.c[returning])
+    )
+
+
+@functools.cache
+def _insert_recordset(
+    table: Table, columns: tuple[str, ...], keys: tuple[str, ...], returning: str, dialect: Dialect
+) -> Any:
+    names = ", ".join(columns)
+    # Rows are arrays (not objects), so each row's JSON names no column.
+    fields = ", ".join(
+        f"(r.value->>{i})::{table.c[name].type.compile(dialect=dialect)}"
+        if not isinstance(table.c[name].type, JSON)
+        else f"(r.value->{i})::json"
+        for i, name in enumerate(columns)
+    )
+    return text(
+        f"INSERT INTO {table.name} ({names}) "  # noqa: S608 (names come from our own models)
+        f"SELECT {fields} FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r "
+        f"ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {returning}"
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use lti_tool.clock.now()")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value

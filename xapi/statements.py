@@ -11,7 +11,6 @@ object members in any order, and a null member as an absent one.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import uuid
@@ -20,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lti_tool.database import insert_new
 from lti_tool.errors import AppError, Conflict
 from lti_tool.events import services as events
 from xapi.credentials import Caller
@@ -115,10 +114,12 @@ def store(
             "credential_id": caller.credential_id, "content_sha256": content_sha256(statement),
             "version": version, "body": stored, "stored": now,
         })  # fmt: skip
-    # One prepared statement for any batch size: SQLAlchemy sends it as multi-row VALUES
-    # ("insertmanyvalues"); a .values(rows) statement would be compiled anew every time.
-    insert_rows = _insert(session.get_bind().dialect.name)
-    inserted = {row[0] for row in session.execute(insert_rows, rows)}
+    inserted = set(
+        insert_new(
+            session, _STATEMENTS, rows, keys=["registration_id", "statement_id"],
+            returning="statement_id",
+        )
+    )  # fmt: skip
     fresh: list[dict[str, Any]] = [row["body"] for row in rows if row["statement_id"] in inserted]
     events.record(session, learning_events(session, caller.registration_id, fresh))
     again = [row for row in rows if row["statement_id"] not in inserted]
@@ -136,16 +137,6 @@ def store(
                 )
     session.commit()
     return ids
-
-
-@functools.cache
-def _insert(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(_STATEMENTS)
-        .on_conflict_do_nothing(index_elements=["registration_id", "statement_id"])
-        .returning(_STATEMENTS.c.statement_id)
-    )
 
 
 def _default(version: str) -> str:

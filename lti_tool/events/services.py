@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Person
-from lti_tool.database import with_defaults
+from lti_tool.database import insert_new, with_defaults
 from lti_tool.events.models import LearningEvent
 from lti_tool.lti.models import PlatformRegistration
 
@@ -27,18 +25,7 @@ def record(session: Session, events: Sequence[dict[str, Any]]) -> int:
     if not events:
         return 0
     rows = [with_defaults(LearningEvent, event) for event in events]
-    return len(session.execute(_insert(session.get_bind().dialect.name), rows).all())
-
-
-@functools.cache
-def _insert(dialect: str) -> Any:
-    """Built once: SQLAlchemy sends it for a whole list as multi-row VALUES."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(_EVENTS)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(_EVENTS.c.id)
-    )
+    return len(insert_new(session, _EVENTS, rows, keys=["idempotency_key"], returning="id"))
 
 
 def actor_keys(actor: Any, site: str) -> tuple[str | None, str | None]:
