@@ -58,9 +58,6 @@ class Statement(Base):
     credential_id: Mapped[int | None] = mapped_column(
         ForeignKey("xapi_credentials.id", ondelete="SET NULL")
     )
-    #: SHA-256 of the statement's content (without id, stored, authority, version), to
-    #: tell the same statement sent again from a different one under the same id.
-    content_sha256: Mapped[str] = mapped_column(String(64))
     #: The xAPI version it was sent with.
     version: Mapped[str] = mapped_column(String(16))
     #: The statement, as stored.

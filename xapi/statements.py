@@ -11,7 +11,6 @@ object members in any order, and a null member as an absent one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from xapi.normalise import learning_events
 _STATEMENTS = cast(Table, Statement.__table__)
 _LRS_SET = ("id", "stored", "authority", "version")
 _HYPHENATED = 36  # characters in a UUID's 8-4-4-4-12 form
-_HELD = select(_STATEMENTS.c.statement_id, _STATEMENTS.c.content_sha256).where(
+_HELD = select(_STATEMENTS.c.statement_id, _STATEMENTS.c.body).where(
     _STATEMENTS.c.registration_id == bindparam("registration_id"),
     _STATEMENTS.c.statement_id.in_(bindparam("ids", expanding=True)),
 )
@@ -44,11 +43,16 @@ class DuplicateInBatch(AppError):
     title = "Bad request"
 
 
-def content_sha256(statement: dict[str, Any]) -> str:
-    """The statement's comparison fingerprint (see the module's docstring)."""
-    body = {k: v for k, v in statement.items() if k not in _LRS_SET}
-    canonical = json.dumps(_comparable(body), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def same_statement(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two statements match by the comparison rules (see the module's docstring).
+
+    Only needed when an id comes again, so the common path never pays for it.
+    """
+
+    def comparable(statement: dict[str, Any]) -> Any:
+        return _comparable({k: v for k, v in statement.items() if k not in _LRS_SET})
+
+    return bool(comparable(one) == comparable(other))
 
 
 def _comparable(value: Any, key: str = "") -> Any:
@@ -111,7 +115,7 @@ def store(
         }  # fmt: skip
         rows.append({
             "registration_id": caller.registration_id, "statement_id": statement_id,
-            "credential_id": caller.credential_id, "content_sha256": content_sha256(statement),
+            "credential_id": caller.credential_id,
             "version": version, "body": stored, "stored": now,
         })  # fmt: skip
     inserted = set(
@@ -129,7 +133,8 @@ def store(
             "ids": [row["statement_id"] for row in again],
         }).all())  # fmt: skip
         for row in again:
-            if held.get(row["statement_id"]) != row["content_sha256"]:
+            stored_before = held.get(row["statement_id"])
+            if stored_before is None or not same_statement(stored_before, row["body"]):
                 session.rollback()
                 raise Conflict(
                     f"A different statement with the id {row['statement_id']} is already "

@@ -8,10 +8,10 @@ in a sentence, and a refused request stores nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+import orjson
+from flask import Blueprint, Response, g, request
 
 from lti_tool import clock
 from lti_tool.errors import AppError
@@ -67,7 +67,7 @@ def post_statements() -> Response:
         db.session(), caller, batch, version=version, authority=_authority(caller),
         now=clock.now(),
     )  # fmt: skip
-    return jsonify(ids)
+    return Response(orjson.dumps(ids), mimetype="application/json")
 
 
 @bp.put("/statements")
@@ -102,8 +102,8 @@ def _receive() -> tuple[str, Any, Any]:
             "Send statements as application/json (attachments with content are not accepted)."
         )
     try:
-        body = json.loads(request.get_data(cache=False) or b"null")
-    except (ValueError, RecursionError):
+        body = orjson.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
         raise BadStatement("The request body is not valid JSON.") from None
     return version, caller, body
 

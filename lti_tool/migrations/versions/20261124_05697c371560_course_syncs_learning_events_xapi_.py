@@ -39,7 +39,6 @@ def upgrade():
     sa.Column('registration_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('statement_id', sa.String(length=36), nullable=False),
     sa.Column('credential_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('content_sha256', sa.String(length=64), nullable=False),
     sa.Column('version', sa.String(length=16), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
     sa.Column('stored', sa.DateTime(timezone=True), nullable=False),
