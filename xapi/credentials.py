@@ -37,6 +37,8 @@ class Caller:
     credential_id: int
     registration_id: int
     name: str
+    #: The platform's issuer (its site), when the caller came with it.
+    issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,15 @@ class NewCredential:
     credential: XapiCredential
 
 
-_BY_KEY = select(
-    XapiCredential.id, XapiCredential.registration_id, XapiCredential.name,
-    XapiCredential.secret_sha256, XapiCredential.revoked_at,
-).where(XapiCredential.key == bindparam("key"))  # fmt: skip
+# The tenant's issuer comes along: the normaliser needs it for every statement.
+_BY_KEY = (
+    select(
+        XapiCredential.id, XapiCredential.registration_id, XapiCredential.name,
+        XapiCredential.secret_sha256, XapiCredential.revoked_at, PlatformRegistration.issuer,
+    )
+    .join(PlatformRegistration, PlatformRegistration.id == XapiCredential.registration_id)
+    .where(XapiCredential.key == bindparam("key"))
+)  # fmt: skip
 
 
 def _digest(secret: str) -> str:
@@ -99,4 +106,4 @@ def authenticate(session: Session, authorization: str) -> Caller:
         raise Unauthorized("These xAPI credentials are not valid.")
     if row.revoked_at is not None:
         raise Unauthorized("These xAPI credentials have been revoked.")
-    return Caller(row.id, row.registration_id, row.name)
+    return Caller(row.id, row.registration_id, row.name, row.issuer)

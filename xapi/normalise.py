@@ -45,11 +45,19 @@ _COURSES = (
 
 
 def learning_events(
-    session: Session, registration_id: int, statements: Sequence[dict[str, Any]]
+    session: Session,
+    registration_id: int,
+    statements: Sequence[dict[str, Any]],
+    issuer: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The learning events of stored statements (those about an Activity)."""
-    registration = session.get(PlatformRegistration, registration_id)
-    site = origin(registration.issuer) if registration is not None else ""
+    """The learning events of stored statements (those about an Activity).
+
+    ``issuer`` is the registration's, if the caller already has it (one query less).
+    """
+    if issuer is None:
+        registration = session.get(PlatformRegistration, registration_id)
+        issuer = registration.issuer if registration is not None else ""
+    site = origin(issuer)
     about = [s for s in statements if _activity(s) is not None]
     if not about:
         return []

@@ -125,7 +125,7 @@ def store(
         )
     )  # fmt: skip
     fresh: list[dict[str, Any]] = [row["body"] for row in rows if row["statement_id"] in inserted]
-    events.record(session, learning_events(session, caller.registration_id, fresh))
+    events.record(session, learning_events(session, caller.registration_id, fresh, caller.issuer))
     again = [row for row in rows if row["statement_id"] not in inserted]
     if again:
         held = dict(session.execute(_HELD, {
