@@ -51,10 +51,10 @@ class LrsBusy(LrsError):
 
 @dataclass(frozen=True)
 class Page:
-    """One StatementResult: its statements as sent, and where the next page is."""
+    """One StatementResult: its statements as sent, and its ``more`` ("" on the last page)."""
 
     statements: list[Any]
-    next_url: str | None
+    more: str
     consistent_through: datetime | None
 
 
@@ -95,7 +95,7 @@ class LrsClient:
                 seen.add(next_url)
                 page = self._page(http, next_url)
                 yield page
-                next_url = page.next_url
+                next_url = self.more_url(page.more) if page.more else None
 
     def _page(self, http: requests.Session, url: str) -> Page:
         try:
@@ -113,7 +113,7 @@ class LrsClient:
         more = body.get("more")
         return Page(
             statements=body["statements"],
-            next_url=self.more_url(more) if isinstance(more, str) and more.strip() else None,
+            more=more.strip() if isinstance(more, str) else "",
             consistent_through=_instant(answer.headers.get(CONSISTENT_THROUGH, "")),
         )
 
