@@ -48,6 +48,7 @@ TASK_MODULES = [
     "lti_tool.roster.tasks",
     "lti_tool.grades.tasks",
     "lti_tool.events.tasks",
+    "xapi.tasks",
 ]
 
 
@@ -102,6 +103,7 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
             "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
             "sync-due-courses": {"task": "courses.sync_due", "schedule": 300},
             "resolve-event-actors": {"task": "events.resolve_actors", "schedule": 60},
+            "pull-due-lrs-sources": {"task": "xapi.pull_due", "schedule": 60},
         },
         "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),
     }

@@ -13,7 +13,7 @@ from lti_tool.lti.models import (
     ToolKeyState,
 )
 from lti_tool.ops.models import DemoClockOffset, JobHeartbeat
-from xapi.models import Statement, XapiCredential
+from xapi.models import LrsSource, Statement, XapiCredential
 
 __all__ = [
     "Course",
@@ -29,6 +29,7 @@ __all__ = [
     "EventSource",
     "JobHeartbeat",
     "LearningEvent",
+    "LrsSource",
     "Person",
     "PlatformRegistration",
     "RegistrationStatus",

@@ -1,17 +1,25 @@
-"""``flask --app wsgi xapi …``: credentials for statement sources."""
+"""``flask --app wsgi xapi …``: credentials for statement sources, LRSs to read from."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC
+from typing import Any
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from lti_tool.errors import NotFound
+from lti_tool.errors import AppError, NotFound
 from lti_tool.extensions import db
-from xapi import credentials
-from xapi.models import XapiCredential
+from xapi import credentials, sources
+from xapi.models import LrsSource, XapiCredential
+from xapi.validation import SUPPORTED_VERSIONS
 
-xapi_cli = AppGroup("xapi", help="Credentials of the sources that send xAPI statements.")
+xapi_cli = AppGroup(
+    "xapi", help="Credentials of the sources that send xAPI statements; LRSs the tool reads."
+)
 
 
 @xapi_cli.command("add-credential")
@@ -57,3 +65,89 @@ def list_credentials() -> None:
     for row in rows:
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         click.echo(f"{row.key}  registration #{row.registration_id}  {state}  {row.name}")
+
+
+@xapi_cli.command("add-lrs")
+@click.option(
+    "--registration",
+    "registration_id",
+    type=int,
+    required=True,
+    help="The platform registration (tenant) the LRS reports on (lti list).",
+)
+@click.option("--name", required=True, help="What the LRS is, e.g. 'ACME Learning Locker'.")
+@click.option("--endpoint", required=True, help="The LRS's xAPI endpoint (https://…/xapi).")
+@click.option("--username", required=True, help="The HTTP Basic user name the LRS gave.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    help="The HTTP Basic password (asked for, unseen, when not given).",
+)
+@click.option(
+    "--xapi-version",
+    type=click.Choice(SUPPORTED_VERSIONS),
+    default="1.0.3",
+    show_default=True,
+    help="The xAPI version the LRS speaks.",
+)
+@click.option("--verb", help="Only statements with this verb id.")
+@click.option("--activity", help="Only statements about this activity id.")
+@click.option(
+    "--related-activities",
+    is_flag=True,
+    help="The activity filter also matches context activities.",
+)
+@click.option(
+    "--agent", help="Only statements by or about this agent (JSON, e.g. '{\"mbox\": …}')."
+)
+@click.option(
+    "--related-agents",
+    is_flag=True,
+    help="The agent filter also matches instructors, teams and authorities.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+    help="Read statements stored after this instant only (default: all).",
+)
+def add_lrs(registration_id: int, name: str, **options: Any) -> None:
+    """Read an organisation's LRS for statements, from now on, every few minutes."""
+    since = options.pop("since")
+    new = sources.NewSource(
+        registration_id=registration_id, name=name, endpoint=options.pop("endpoint"),
+        username=options.pop("username"), password=options.pop("password"),
+        xapi_version=options.pop("xapi_version"), filters=options,
+        since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
+    )  # fmt: skip
+    production = current_app.config["ENV"] == "production"
+    try:
+        source = sources.add(db.session(), new, production=production)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"LRS source #{source.id} {source.name} (registration #{registration_id}): "
+               f"{source.endpoint}; its first poll is queued.")  # fmt: skip
+
+
+@xapi_cli.command("list-lrs")
+def list_lrs() -> None:
+    """Every LRS source: tenant, endpoint, filters, how its polls go (never passwords)."""
+    rows = db.session.scalars(select(LrsSource).order_by(LrsSource.id)).all()
+    if not rows:
+        click.echo("No LRS sources yet: flask --app wsgi xapi add-lrs --help")
+    for row in rows:
+        filters = " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(row.filters.items()))
+        click.echo(f"#{row.id}  registration #{row.registration_id}  {row.name}  {row.endpoint}")
+        click.echo(f"    user {row.username}, xAPI {row.xapi_version}, {filters or 'no filters'}")
+        click.echo(f"    {sources.summary(row)}")
+
+
+@xapi_cli.command("remove-lrs")
+@click.argument("source_id", type=int)
+def remove_lrs(source_id: int) -> None:
+    """Stop reading an LRS and forget its password (the statements it brought stay)."""
+    try:
+        source = sources.remove(db.session(), source_id)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Removed LRS source #{source.id} ({source.name}); its statements stay.")

@@ -32,9 +32,10 @@ class Unauthorized(AppError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is sending statements: the credential and the tenant it writes for."""
+    """Who is sending statements: the credential (none for an LRS the tool pulls from) and
+    the tenant it writes for."""
 
-    credential_id: int
+    credential_id: int | None
     registration_id: int
     name: str
     #: The platform's issuer (its site), when the caller came with it.
