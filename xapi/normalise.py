@@ -10,12 +10,13 @@ person (or no course) and its ``actor`` says who the source meant.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
@@ -26,22 +27,23 @@ from lti_tool.lti.models import Deployment, PlatformRegistration
 
 _MOODLE_COURSE = re.compile(r"/course/view\.php\?(?:.*&)?id=(\d+)(?:&|$)")
 _CONTEXT_LISTS = ("parent", "grouping", "other", "category")
-_BY_SUBJECT = select(Person.subject, Person.id).where(
-    Person.registration_id == bindparam("registration_id"),
-    Person.subject.in_(bindparam("subjects", expanding=True)),
-)
-_BY_EMAIL = select(func.lower(Person.email), Person.id).where(
-    Person.registration_id == bindparam("registration_id"),
-    func.lower(Person.email).in_(bindparam("emails", expanding=True)),
-)
-_COURSES = (
-    select(Course.context_id, Course.id)
+# Who and where, looked up in one round trip: each part tags its rows with what it found.
+_LOOKUPS = {
+    "subjects": select(literal("subject"), Person.subject, Person.id).where(
+        Person.registration_id == bindparam("registration_id"),
+        Person.subject.in_(bindparam("subjects", expanding=True)),
+    ),
+    "emails": select(literal("email"), func.lower(Person.email), Person.id).where(
+        Person.registration_id == bindparam("registration_id"),
+        func.lower(Person.email).in_(bindparam("emails", expanding=True)),
+    ),
+    "contexts": select(literal("course"), Course.context_id, Course.id)
     .join(Deployment, Deployment.id == Course.deployment_id)
     .where(
         Deployment.registration_id == bindparam("registration_id"),
         Course.context_id.in_(bindparam("contexts", expanding=True)),
-    )
-)
+    ),
+}
 
 
 def learning_events(
@@ -65,9 +67,8 @@ def learning_events(
     subjects = {subject for subject, _ in keys if subject}
     emails = {email for _, email in keys if email}
     contexts = {course for s in about for course in _moodle_courses(s, site)}
-    people = _lookup(session, _BY_SUBJECT, registration_id, "subjects", subjects)
-    by_email = _lookup(session, _BY_EMAIL, registration_id, "emails", emails)
-    courses = _lookup(session, _COURSES, registration_id, "contexts", contexts)
+    found = _lookup(session, registration_id, subjects=subjects, emails=emails, contexts=contexts)
+    people, by_email, courses = found["subject"], found["email"], found["course"]
     events = []
     for statement, (subject, email) in zip(about, keys, strict=True):
         activity = _activity(statement) or {}
@@ -90,12 +91,23 @@ def learning_events(
 
 
 def _lookup(
-    session: Session, query: Any, registration_id: int, name: str, values: set[str]
-) -> dict[str, int]:
-    if not values:
-        return {}
-    rows = session.execute(query, {"registration_id": registration_id, name: sorted(values)})
-    return {str(row[0]): int(row[1]) for row in rows}
+    session: Session, registration_id: int, **wanted: set[str]
+) -> dict[str, dict[str, int]]:
+    """People by subject and by email, and courses by context id, in one query."""
+    found: dict[str, dict[str, int]] = {"subject": {}, "email": {}, "course": {}}
+    asked = tuple(name for name, values in wanted.items() if values)
+    if asked:
+        parameters = {name: sorted(wanted[name]) for name in asked}
+        rows = session.execute(_union(asked), {"registration_id": registration_id, **parameters})
+        for kind, key, row_id in rows:
+            found[kind][str(key)] = int(row_id)
+    return found
+
+
+@functools.cache
+def _union(asked: tuple[str, ...]) -> Any:
+    """The lookup for this combination of wants, built once."""
+    return union_all(*(_LOOKUPS[name] for name in asked))
 
 
 def _activity(statement: dict[str, Any]) -> dict[str, Any] | None:
