@@ -5,8 +5,10 @@ The server is gunicorn (2 workers, 4 threads) on 127.0.0.1 serving the real app 
 PostgreSQL schema of its own; the client shares the machine's two cores with it, so the
 figures are a floor. pg_copy_ceiling is this machine's raw PostgreSQL batched insert of
 rows of the same size, in the same run, for scale.
-Figures: ingest_batch, ingest_single (statements/s), pg_copy_ceiling (rows/s).
-(ingest_batch_at_1m and lrs_pull come with the rest of the xAPI work.)
+Then the store is grown to a million statements (and events) by COPY and batches are
+posted again: ingest_batch_at_1m should not be slower than ingest_batch.
+Figures: ingest_batch, ingest_single, ingest_batch_at_1m (statements/s), pg_copy_ceiling
+(rows/s). (lrs_pull comes with the rest of the xAPI work.)
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from xapi import credentials
 
 FIXTURE = ROOT / "tests" / "xapi" / "fixtures" / "moodle5_module_completed_passed.json"
 BATCH, BATCHES, SINGLES, CLIENTS = 100, 60, 600, 4
+GROWN = 1_000_000
 
 
 def run() -> Iterator[Figure]:
@@ -59,7 +62,8 @@ def run() -> Iterator[Figure]:
             )  # fmt: skip
             db.session.add(registration)
             db.session.commit()
-            made = credentials.create(db.session(), registration.id, "bench")
+            registration_id = registration.id
+            made = credentials.create(db.session(), registration_id, "bench")
             db.engine.dispose()
         headers = {
             "Authorization": "Basic "
@@ -84,6 +88,9 @@ def run() -> Iterator[Figure]:
             batch_rate = BATCH * BATCHES / _post_all(base, headers, batches)
             singles = [_batch(template, 1)[0] for _ in range(SINGLES)]
             single_rate = SINGLES / _post_all(base, headers, singles)
+            grown = _grow(url, registration_id, template) if kind == "PostgreSQL" else 0
+            later = [_batch(template, BATCH) for _ in range(BATCHES)]
+            grown_rate = BATCH * BATCHES / _post_all(base, headers, later)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -91,6 +98,7 @@ def run() -> Iterator[Figure]:
     print(f"# ingest on {kind}: gunicorn 2x4, {CLIENTS} client threads", flush=True)
     yield Figure("ingest_batch", batch_rate, "statements/s")
     yield Figure("ingest_single", single_rate, "statements/s")
+    yield Figure("ingest_batch_at_1m", grown_rate, f"statements/s (store grown to {grown:,})")
     yield Figure("pg_copy_ceiling", ceiling, "rows/s (machine ceiling)")
 
 
@@ -133,6 +141,42 @@ def _post_all(url: str, headers: dict[str, str], bodies: list[Any]) -> float:
     if failures:
         raise RuntimeError(f"the endpoint refused a request: {failures[0]}")
     return time.perf_counter() - started
+
+
+def _grow(url: str, registration_id: int, template: dict[str, Any], rows: int = GROWN) -> int:
+    """Fill the store to ``rows`` statements (and their learning events) with COPY, then
+    ANALYZE (as autovacuum would on a live server) and CHECKPOINT; returns how many
+    statements it holds."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    stored = "2026-11-20T09:41:12+00:00"
+    actor = json.dumps(template["actor"])
+    with psycopg.connect(plain) as connection:
+        with connection.cursor().copy(
+            "COPY xapi_statements (registration_id, statement_id, version, body, stored) FROM STDIN"
+        ) as copy_in:
+            for _ in range(rows):
+                statement_id = str(uuid.uuid4())
+                body = json.dumps({**template, "id": statement_id, "stored": stored})
+                copy_in.write_row((registration_id, statement_id, "1.0.3", body, stored))
+        with connection.cursor().copy(
+            "COPY learning_events (idempotency_key, registration_id, actor, verb, activity_id,"
+            " activity_name, completion, success, occurred_at, source, raw, recorded_at) "
+            "FROM STDIN"
+        ) as copy_in:
+            for number in range(rows):
+                copy_in.write_row((
+                    f"xapi:{registration_id}:grown-{number}", registration_id, actor,
+                    template["verb"]["id"], template["object"]["id"], "Active listening check",
+                    True, True, stored, "xapi", "{}", stored,
+                ))  # fmt: skip
+        connection.commit()
+        connection.autocommit = True
+        connection.execute("ANALYZE xapi_statements")
+        connection.execute("ANALYZE learning_events")
+        # Write the load out now, so its checkpoint does not land in the measurement.
+        connection.execute("CHECKPOINT")
+        total = connection.execute("SELECT count(*) FROM xapi_statements").fetchone()
+    return int(total[0]) if total else 0
 
 
 def _copy_ceiling(url: str, template: dict[str, Any], rows: int = 20_000) -> float:
