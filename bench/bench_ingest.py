@@ -8,7 +8,7 @@ rows of the same size, in the same run, for scale.
 Then the store is grown to a million statements (and events) by COPY and batches are
 posted again: ingest_batch_at_1m should not be slower than ingest_batch.
 Figures: ingest_batch, ingest_single, ingest_batch_at_1m (statements/s), pg_copy_ceiling
-(rows/s). (lrs_pull comes with the rest of the xAPI work.)
+(rows/s). bench_lrs.py measures lrs_pull.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import clock, crypto
@@ -54,10 +54,6 @@ MAX_CURSOR_IDS = 1000
 STATEMENT_PROPERTIES = ("id", "actor", "verb", "object", "result", "context", "timestamp",
                         "stored", "authority", "version", "attachments")  # fmt: skip
 _STATEMENTS = cast(Table, Statement.__table__)
-_HELD = select(_STATEMENTS.c.statement_id).where(
-    _STATEMENTS.c.registration_id == bindparam("registration_id"),
-    _STATEMENTS.c.statement_id.in_(bindparam("ids", expanding=True)),
-)
 
 
 @dataclass(frozen=True)
@@ -196,31 +192,28 @@ def _store(session: Session, source: LrsSource, batch: list[dict[str, Any]]) -> 
     """Store the batch; (statements new to the tool, statements refused as conflicts)."""
     if not batch:
         return 0, 0
-    ids = [str(statement["id"]).lower() for statement in batch]
-    held = set(session.scalars(_HELD, {"registration_id": source.registration_id, "ids": ids}))
     caller = Caller(None, source.registration_id, source.name)
     authority = {"objectType": "Agent", "name": source.name[:255],
                  "account": {"homePage": origin(source.endpoint),
                              "name": f"lrs-source-{source.id}"}}  # fmt: skip
     now = clock.now()
 
-    def keep(items: list[dict[str, Any]]) -> None:
-        stored_statements.store(session, caller, items, version=source.xapi_version,
-                                authority=authority, now=now)  # fmt: skip
+    def keep(items: list[dict[str, Any]]) -> int:
+        return stored_statements.store(session, caller, items, version=source.xapi_version,
+                                       authority=authority, now=now).new  # fmt: skip
 
     try:
-        keep(batch)
+        return keep(batch), 0
     except Conflict:
         # One statement differs from one already held under its id: keep the rest, one by one.
-        conflicts = 0
+        new = conflicts = 0
         for statement in batch:
             try:
-                keep([statement])
+                new += keep([statement])
             except Conflict as exc:
                 conflicts += 1
                 log.warning("LRS source %s: %s", source.id, exc.message)
-        return len(set(ids) - held), conflicts
-    return len(set(ids) - held), 0
+        return new, conflicts
 
 
 def _advance(source: LrsSource, page: Page) -> None:

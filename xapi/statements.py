@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,13 @@ _HELD = select(_STATEMENTS.c.statement_id, _STATEMENTS.c.body).where(
     _STATEMENTS.c.registration_id == bindparam("registration_id"),
     _STATEMENTS.c.statement_id.in_(bindparam("ids", expanding=True)),
 )
+
+
+class Stored(NamedTuple):
+    """What a store did."""
+
+    ids: list[str]
+    new: int
 
 
 class DuplicateInBatch(AppError):
@@ -97,8 +104,9 @@ def store(
     version: str,
     authority: dict[str, Any],
     now: datetime,
-) -> list[str]:
-    """Store the batch (or nothing); returns the statement ids in the batch's order."""
+) -> Stored:
+    """Store the batch (or nothing): the statement ids in the batch's order, and how many
+    of them were new."""
     rows: list[dict[str, Any]] = []
     ids: list[str] = []
     for index, statement in enumerate(statements):
@@ -141,7 +149,7 @@ def store(
                     "stored; nothing of this request was stored."
                 )
     session.commit()
-    return ids
+    return Stored(ids, len(inserted))
 
 
 def _default(version: str) -> str:

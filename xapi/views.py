@@ -63,11 +63,11 @@ def post_statements() -> Response:
         batch = validate_batch(body, version)
     except StatementError as exc:
         raise _refusal(exc) from exc
-    ids = statements.store(
+    stored = statements.store(
         db.session(), caller, batch, version=version, authority=_authority(caller),
         now=clock.now(),
     )  # fmt: skip
-    return Response(orjson.dumps(ids), mimetype="application/json")
+    return Response(orjson.dumps(stored.ids), mimetype="application/json")
 
 
 @bp.put("/statements")
