@@ -22,14 +22,18 @@ xapi_cli = AppGroup(
 )
 
 
-@xapi_cli.command("add-credential")
-@click.option(
+#: --registration N: the tenant whose learners a source or an LRS reports on.
+_registration = click.option(
     "--registration",
     "registration_id",
     type=int,
     required=True,
-    help="The platform registration (tenant) the source reports on (lti list).",
+    help="The platform registration (tenant) it reports on (see lti list).",
 )
+
+
+@xapi_cli.command("add-credential")
+@_registration
 @click.option("--name", required=True, help="What the source is, e.g. 'Moodle logstore'.")
 def add_credential(registration_id: int, name: str) -> None:
     """Make a key and secret for a statement source (the secret is shown only now)."""
@@ -68,13 +72,7 @@ def list_credentials() -> None:
 
 
 @xapi_cli.command("add-lrs")
-@click.option(
-    "--registration",
-    "registration_id",
-    type=int,
-    required=True,
-    help="The platform registration (tenant) the LRS reports on (lti list).",
-)
+@_registration
 @click.option("--name", required=True, help="What the LRS is, e.g. 'ACME Learning Locker'.")
 @click.option("--endpoint", required=True, help="The LRS's xAPI endpoint (https://…/xapi).")
 @click.option("--username", required=True, help="The HTTP Basic user name the LRS gave.")

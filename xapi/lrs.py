@@ -24,6 +24,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from lti_tool.events.services import origin
+from xapi.times import parse_instant, timestamp
 
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
@@ -177,21 +178,3 @@ def retry_after(header: str) -> float | None:
 
 def _instant(text: str) -> datetime | None:
     return parse_instant(text) if text else None
-
-
-def parse_instant(text: Any) -> datetime | None:
-    """An xAPI timestamp as an aware UTC datetime, or None if it is not one."""
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def timestamp(moment: datetime) -> str:
-    """An instant as xAPI writes it (UTC, milliseconds, rounded down so nothing is skipped)."""
-    moment = moment.astimezone(UTC)
-    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, select, union_all
@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.events.models import EventSource
-from lti_tool.events.services import actor_keys, origin
+from lti_tool.events.services import actor_keys, number, origin
 from lti_tool.lti.models import Deployment, PlatformRegistration
+from xapi.times import parse_instant
 
 _MOODLE_COURSE = re.compile(r"/course/view\.php\?(?:.*&)?id=(\d+)(?:&|$)")
 _CONTEXT_LISTS = ("parent", "grouping", "other", "category")
@@ -83,7 +84,7 @@ def learning_events(
             "activity_id": str(activity["id"])[:2048],
             "activity_name": _name((activity.get("definition") or {}).get("name"))[:500],
             "completion": result.get("completion"), "success": result.get("success"),
-            "score_raw": _number(score.get("raw")), "score_max": _number(score.get("max")),
+            "score_raw": number(score.get("raw")), "score_max": number(score.get("max")),
             "score_scaled": _scaled(score),
             "occurred_at": _when(statement), "source": EventSource.XAPI, "raw": statement,
         })  # fmt: skip
@@ -143,15 +144,11 @@ def _name(names: Any) -> str:
     return str(next(iter(names.values())))
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _scaled(score: dict[str, Any]) -> float | None:
-    scaled = _number(score.get("scaled"))
+    scaled = number(score.get("scaled"))
     if scaled is not None:
         return scaled
-    raw, top, bottom = (_number(score.get(k)) for k in ("raw", "max", "min"))
+    raw, top, bottom = (number(score.get(k)) for k in ("raw", "max", "min"))
     low = bottom or 0.0
     if raw is None or top is None or top <= low:
         return None
@@ -159,12 +156,8 @@ def _scaled(score: dict[str, Any]) -> float | None:
 
 
 def _when(statement: dict[str, Any]) -> datetime:
-    for key in ("timestamp", "stored"):
-        text = statement.get(key)
-        if isinstance(text, str):
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return clock.now()
+    return (
+        parse_instant(statement.get("timestamp"))
+        or parse_instant(statement.get("stored"))
+        or (clock.now())
+    )

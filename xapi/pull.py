@@ -35,10 +35,11 @@ from lti_tool.events.services import origin
 from lti_tool.jobs import enqueue_after_commit
 from xapi import statements as stored_statements
 from xapi.credentials import Caller
-from xapi.lrs import LrsBusy, LrsClient, LrsError, Page, parse_instant
+from xapi.lrs import LrsBusy, LrsClient, LrsError, Page
 from xapi.models import LrsSource, Statement
 from xapi.sources import SourceError, check_endpoint
 from xapi.tasks import pull_lrs
+from xapi.times import parse_instant
 from xapi.validation import StatementError, validate_statement
 
 log = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from lti_tool.events import services as events
 from xapi.credentials import Caller
 from xapi.models import Statement
 from xapi.normalise import learning_events
+from xapi.times import timestamp
 
 _STATEMENTS = cast(Table, Statement.__table__)
 _LRS_SET = ("id", "stored", "authority", "version")
@@ -118,7 +119,7 @@ def store(
             )
         ids.append(statement_id)
         stored = {
-            **statement, "id": statement_id, "stored": _timestamp(now), "authority": authority,
+            **statement, "id": statement_id, "stored": timestamp(now), "authority": authority,
             "version": statement.get("version") or _default(version),
         }  # fmt: skip
         rows.append({
@@ -154,7 +155,3 @@ def store(
 
 def _default(version: str) -> str:
     return "2.0.0" if version.startswith("2.") else "1.0.0"
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -18,6 +18,7 @@ from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from xapi import statements
 from xapi.credentials import Caller, authenticate
+from xapi.times import timestamp
 from xapi.validation import StatementError, validate_batch, validate_statement
 
 bp = Blueprint("xapi", __name__, url_prefix="/xapi")
@@ -45,7 +46,7 @@ class UnsupportedMediaType(AppError):
 def _version_header(response: Response) -> Response:
     response.headers[VERSION_HEADER] = g.get("xapi_version") or SUPPORTED_VERSIONS[-1]
     if request.endpoint in ("xapi.post_statements", "xapi.put_statement"):
-        response.headers["X-Experience-API-Consistent-Through"] = _now_text()
+        response.headers["X-Experience-API-Consistent-Through"] = timestamp(clock.now())
     return response
 
 
@@ -132,7 +133,3 @@ def _authority(caller: Caller) -> dict[str, Any]:
     return {"objectType": "Agent", "name": caller.name[:255],
             "account": {"homePage": request.host_url.rstrip("/"),
                         "name": f"xapi-source-{caller.credential_id}"}}  # fmt: skip
-
-
-def _now_text() -> str:
-    return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lti_tool.courses.models import Person
 from lti_tool.database import insert_new, with_defaults
 from lti_tool.events.models import LearningEvent
+from lti_tool.lti.launch import origin_of
 from lti_tool.lti.models import PlatformRegistration
 
 _EVENTS = cast(Table, LearningEvent.__table__)
@@ -47,9 +48,16 @@ def actor_keys(actor: Any, site: str) -> tuple[str | None, str | None]:
 
 
 def origin(url: str) -> str:
-    """scheme://host[:port] of a URL, lower-cased ("" if it has none)."""
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+    """scheme://host[:port] of a URL, lower-cased ("" if it has none), for comparing."""
+    url = url.strip()
+    return origin_of(url).lower() if urlsplit(url).netloc else ""
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as a float; anything else (booleans included) as None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 _UNRESOLVED = (
@@ -65,6 +73,13 @@ _PEOPLE = select(Person.registration_id, Person.subject, func.lower(Person.email
         Person.subject.in_(bindparam("subjects", expanding=True)),
         func.lower(Person.email).in_(bindparam("emails", expanding=True)),
     ),
+)
+
+
+_RESOLVE = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(person_id=bindparam("found_person"))
 )
 
 
@@ -91,15 +106,15 @@ def resolve_actors(session: Session, *, batch: int = 2000) -> int:
             by_subject[(registration_id, subject)] = person_id
             if email:
                 by_email[(registration_id, email)] = person_id
-        for event_id, (registration_id, subject, email) in keys.items():
-            person_id = by_subject.get((registration_id, subject)) or by_email.get(
-                (registration_id, email)
-            )
-            if person_id is not None:
-                session.execute(
-                    update(_EVENTS).where(_EVENTS.c.id == event_id).values(person_id=person_id)
-                )
-                resolved += 1
+        found = [
+            {"event_id": event_id, "found_person": person_id}
+            for event_id, (registration_id, subject, email) in keys.items()
+            if (person_id := by_subject.get((registration_id, subject))
+                or by_email.get((registration_id, email))) is not None
+        ]  # fmt: skip
+        if found:  # one statement for the batch, executed for every row
+            session.connection().execute(_RESOLVE, found)
+            resolved += len(found)
         session.commit()
     session.commit()
     return resolved

@@ -21,6 +21,7 @@ from lti_tool.courses.models import Course, Person
 from lti_tool.courses.syncs import CourseSync, SyncKind
 from lti_tool.events import services as events
 from lti_tool.events.models import EventSource
+from lti_tool.events.services import number
 from lti_tool.grades.client import (
     LINEITEM,
     LINEITEM_READ,
@@ -106,12 +107,12 @@ def _event(
     now: Any,
 ) -> dict[str, Any] | None:
     """The learning event a result shows, if it shows a score."""
-    score = _number(result.get("resultScore"))
+    score = number(result.get("resultScore"))
     if score is None:
         return None
-    maximum = _number(result.get("resultMaximum"))
+    maximum = number(result.get("resultMaximum"))
     if maximum is None:
-        maximum = _number(item.get("scoreMaximum"))
+        maximum = number(item.get("scoreMaximum"))
     user_id = str(result["userId"])
     scaled = min(max(score / maximum, 0.0), 1.0) if maximum else None
     identity = f"{result.get('id') or item['id'] + '#' + user_id}|{score}|{maximum}"
@@ -129,12 +130,6 @@ def _event(
         "occurred_at": now, "source": EventSource.AGS,
         "raw": {"line_item": line_item, "result": result},
     }  # fmt: skip
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def send_score(

@@ -7,6 +7,7 @@ import base64
 import copy
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from sqlalchemy import func, select
 
 from tests.factories import RegistrationFactory
 from xapi import credentials
+from xapi.credentials import Caller
 from xapi.models import Statement
+from xapi.statements import DuplicateInBatch, store
 
 FIXTURES = Path(__file__).parent / "fixtures"  # copies of ../shared/fixtures/xapi
 MODULE_PASSED = "moodle5_module_completed_passed.json"
@@ -265,3 +268,17 @@ def test_a_timestamp_without_an_offset_is_refused_only_under_2_0(
     assert response.headers["X-Experience-API-Version"] == version
     if status == 400:
         assert response.json["message"].startswith("timestamp: ")
+
+
+def test_store_itself_refuses_one_id_twice_in_a_batch(db: SQLAlchemy) -> None:
+    """The endpoint's validation catches this first; store() keeps its all-or-nothing promise
+    for every other caller (the LRS poller) too."""
+    registration = RegistrationFactory()
+    db.session.commit()
+    statement = _fixture(MODULE_PASSED)
+    with pytest.raises(DuplicateInBatch, match="share the id"):
+        store(
+            db.session(), Caller(None, registration.id, "LRS"), [statement, dict(statement)],
+            version="1.0.3", authority={}, now=datetime(2026, 11, 24, tzinfo=UTC),
+        )  # fmt: skip
+    assert _stored(db) == 0
