@@ -61,7 +61,7 @@ def run() -> Iterator[Figure]:
         app = create_app({
             "ENV": "testing", "SECRET_KEY": "b" * 40, "INSTANCE_PATH": folder,
             "DATABASE_URL": url, "BROKER_URL": "memory://", "DEMO_CLOCK": False,
-            "LTI_EMBEDDED_PLATFORM": False, "XAPI_LRS_PAGE_SIZE": PAGE,
+            "LTI_EMBEDDED_PLATFORM": False, "XAPI_LRS_PAGE_SIZE": PAGE, "LOG_LEVEL": "WARNING",
         })  # fmt: skip
         with app.app_context():
             flask_migrate.upgrade()

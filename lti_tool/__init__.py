@@ -16,14 +16,19 @@ from lti_tool.database import engine_options, normalise_database_url
 from lti_tool.devplatform.api import bp as devplatform_api_bp
 from lti_tool.devplatform.registration import bp as devplatform_registration_bp
 from lti_tool.devplatform.views import bp as devplatform_bp
+from lti_tool.events import handoff
 from lti_tool.lti.deep_linking_views import bp as deep_linking_bp
 from lti_tool.lti.registration_views import bp as lti_registration_bp
 from lti_tool.lti.storage import init_storage
 from lti_tool.lti.views import bp as lti_bp
+from lti_tool.mentoring import answers
+from lti_tool.mentoring import rules as mentoring_rules
+from lti_tool.mentoring.views import bp as mentoring_bp
 from lti_tool.ops.services import make_clock
 from lti_tool.ops.views import bp as ops_bp
 from lti_tool.panel.views import bp as panel_bp
 from lti_tool.settings import ROOT, load_settings, validate
+from lti_tool.threads import services as thread_services
 from xapi.views import bp as xapi_bp
 
 
@@ -53,13 +58,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
 
     blueprints = (ops_bp, lti_bp, lti_registration_bp, deep_linking_bp, panel_bp, console_bp,
-                  xapi_bp)  # fmt: skip
+                  xapi_bp, mentoring_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     if app.config["LTI_EMBEDDED_PLATFORM"] and app.config["ENV"] != "production":
         app.register_blueprint(devplatform_bp)
         app.register_blueprint(devplatform_api_bp)
         app.register_blueprint(devplatform_registration_bp)
+    handoff.register(mentoring_rules.on_events)  # the engine receives learning events
+    answers.on_escalation(thread_services.ask_for_help)  # "need help" opens a thread
     cli.register_cli(app)
     return app
 

@@ -240,21 +240,19 @@ def insert_new(
     one short statement whatever the number of rows, which psycopg parses once and the
     server prepares (a multi-row VALUES of a hundred rows has thousands of parameters, and
     psycopg re-parses any query over 50 of them on every call). Elsewhere SQLAlchemy's
-    multi-row VALUES. Every row needs the same columns.
+    multi-row VALUES. A column some rows leave out is NULL in them.
     """
     if not rows:
         return []
-    columns = tuple(rows[0])
+    columns = tuple(dict.fromkeys(name for row in rows for name in row))
+    if any(len(row) != len(columns) for row in rows):
+        rows = [{name: row.get(name) for name in columns} for row in rows]
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
         statement = _insert_many(table, keys=tuple(keys), returning=returning)
         return [row[0] for row in session.execute(statement, rows)]
     statement = _insert_recordset(table, columns, tuple(keys), returning, dialect)
-    payload = orjson.dumps(
-        [[row[name] for name in columns] for row in rows],
-        default=_jsonable,
-        option=orjson.OPT_PASSTHROUGH_DATETIME,
-    ).decode()  # text, not bytes: psycopg would send bytes as bytea
+    payload = json_text([[row[name] for name in columns] for row in rows])
     return [row[0] for row in session.execute(statement, {"rows": payload})]
 
 
@@ -284,6 +282,12 @@ def _insert_recordset(
         f"SELECT {fields} FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r "
         f"ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {returning}"
     )
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text for a PostgreSQL parameter (text, not bytes: psycopg would send
+    bytes as bytea), datetimes in UTC."""
+    return orjson.dumps(value, default=_jsonable, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def _jsonable(value: Any) -> Any:

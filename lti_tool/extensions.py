@@ -47,7 +47,10 @@ TASK_MODULES = [
     "lti_tool.courses.tasks",
     "lti_tool.roster.tasks",
     "lti_tool.grades.tasks",
+    "lti_tool.lms.tasks",
     "lti_tool.events.tasks",
+    "lti_tool.mentoring.tasks",
+    "lti_tool.threads.tasks",
     "xapi.tasks",
 ]
 
@@ -103,7 +106,21 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
             "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
             "sync-due-courses": {"task": "courses.sync_due", "schedule": 300},
             "resolve-event-actors": {"task": "events.resolve_actors", "schedule": 60},
+            "hand-off-events": {"task": "events.hand_off", "schedule": 30},
+            "dispatch-mentoring": {
+                "task": "mentoring.dispatch",
+                "schedule": config["MENTORING_DISPATCH_SECONDS"],
+            },
+            "inactive-learners": {
+                "task": "mentoring.inactivity",
+                "schedule": config["MENTORING_INACTIVITY_SECONDS"],
+            },
             "pull-due-lrs-sources": {"task": "xapi.pull_due", "schedule": 60},
+            "escalate-due-threads": {"task": "threads.escalate_due", "schedule": 300},
+            "deliver-xapi-outbox": {
+                "task": "xapi.deliver_outbox",
+                "schedule": config["XAPI_OUTBOX_SWEEP_SECONDS"],
+            },
         },
         "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),
     }

@@ -61,6 +61,7 @@ def validate(settings: Mapping[str, Any]) -> None:
         problems.append("VM_LOG_FORMAT must be auto, json or text.")
     if env == "production":
         problems.extend(_production_problems(settings))
+    problems.extend(_smtp_problems(settings, production=env == "production"))
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 
@@ -88,6 +89,20 @@ def _production_problems(settings: Mapping[str, Any]) -> list[str]:
         problems.append("VM_LTI_EMBEDDED_PLATFORM is on; the embedded platform is for demos only.")
     if settings["DEMO_CLOCK"]:
         problems.append("VM_DEMO_CLOCK is on; the demo clock is for demos only.")
+    return problems
+
+
+def _smtp_problems(settings: Mapping[str, Any], *, production: bool) -> list[str]:
+    problems = []
+    if settings["SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
+        problems.append("VM_SMTP_SECURITY must be none, starttls or ssl.")
+    if settings["SMTP_HOST"] and "@" not in settings["SMTP_FROM"]:
+        problems.append("VM_SMTP_HOST is set but VM_SMTP_FROM is not an email address.")
+    if production and settings["SMTP_USERNAME"] and settings["SMTP_SECURITY"] == "none":
+        problems.append(
+            "VM_SMTP_SECURITY is none while VM_SMTP_USERNAME is set; the password would "
+            "travel in clear (use starttls or ssl)."
+        )
     return problems
 
 

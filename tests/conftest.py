@@ -27,6 +27,7 @@ from lti_tool import create_app
 from lti_tool.clock import FixedClock
 from lti_tool.extensions import db as _db
 from tests.helpers.services import REQUIRE_SERVICES
+from tests.helpers.smtp import Mailbox, smtp_server
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 CATALOG_VACUUM = (
@@ -191,6 +192,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def broker(app: Flask) -> Iterator[Callable[[], list[object]]]:
     """Read what reached the (in-memory, real kombu) broker's queue."""
     celery: Celery = app.extensions["celery"]
+    # Tasks go through the current Celery app: the last one made, which may be another
+    # test's (make_app) with a broker that is long gone. Make this app's current again.
+    celery.set_default()
+    celery.set_current()
     queue_name = celery.conf.task_default_queue
 
     def drain() -> list[object]:
@@ -209,3 +214,19 @@ def broker(app: Flask) -> Iterator[Callable[[], list[object]]]:
     drain()
     yield drain
     drain()
+
+
+@pytest.fixture
+def smtp_on(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """The app sends email through a real SMTP server on 127.0.0.1."""
+    box = Mailbox()
+    with smtp_server(box) as (host, port):
+        for name, value in {
+            "SMTP_HOST": host,
+            "SMTP_PORT": port,
+            "SMTP_SECURITY": "none",
+            "SMTP_FROM": "mentor@vm.example.org",
+            "SMTP_TIMEOUT_SECONDS": 2,
+        }.items():
+            monkeypatch.setitem(app.config, name, value)
+        yield box

@@ -1,4 +1,5 @@
-"""``flask --app wsgi xapi …``: credentials for statement sources, LRSs to read from."""
+"""``flask --app wsgi xapi …``: credentials for statement sources, LRSs to read from and send
+to, and the outbox of statements on their way out."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from sqlalchemy import select
 
 from lti_tool.errors import AppError, NotFound
 from lti_tool.extensions import db
-from xapi import credentials, sources
-from xapi.models import LrsSource, XapiCredential
+from xapi import credentials, outbox, sources
+from xapi.delivery import sending_lrs
+from xapi.models import LrsPurpose, LrsSource, XapiCredential
 from xapi.validation import SUPPORTED_VERSIONS
 
 xapi_cli = AppGroup(
-    "xapi", help="Credentials of the sources that send xAPI statements; LRSs the tool reads."
+    "xapi",
+    help="Credentials of the sources that send xAPI statements; LRSs the tool reads and sends "
+    "to; the outbox.",
 )
 
 
@@ -109,35 +113,48 @@ def list_credentials() -> None:
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
     help="Read statements stored after this instant only (default: all).",
 )
-def add_lrs(registration_id: int, name: str, **options: Any) -> None:
-    """Read an organisation's LRS for statements, from now on, every few minutes."""
+@click.option("--read", is_flag=True, help="Read statements from it (the default).")
+@click.option(
+    "--send", is_flag=True, help="Send it what learners do in the tool (one LRS per registration)."
+)
+def add_lrs(registration_id: int, name: str, read: bool, send: bool, **options: Any) -> None:
+    """Read an organisation's LRS every few minutes, send it statements, or both."""
     since = options.pop("since")
     new = sources.NewSource(
         registration_id=registration_id, name=name, endpoint=options.pop("endpoint"),
         username=options.pop("username"), password=options.pop("password"),
         xapi_version=options.pop("xapi_version"), filters=options,
         since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
+        purpose=LrsPurpose.BOTH if read and send else LrsPurpose.SEND if send else LrsPurpose.READ,
     )  # fmt: skip
     production = current_app.config["ENV"] == "production"
     try:
         source = sources.add(db.session(), new, production=production)
     except AppError as exc:
         raise click.ClickException(exc.message) from None
+    queued = {LrsPurpose.READ: "its first poll is queued",
+              LrsPurpose.SEND: "the registration's statements go to it from now on",
+              LrsPurpose.BOTH: "its first poll is queued and the registration's statements "
+                               "go to it from now on"}[source.purpose]  # fmt: skip
     click.echo(f"LRS source #{source.id} {source.name} (registration #{registration_id}): "
-               f"{source.endpoint}; its first poll is queued.")  # fmt: skip
+               f"{source.endpoint}; {queued}.")  # fmt: skip
 
 
 @xapi_cli.command("list-lrs")
 def list_lrs() -> None:
-    """Every LRS source: tenant, endpoint, filters, how its polls go (never passwords)."""
+    """Every LRS: tenant, endpoint, filters, how polls and sends go (never passwords)."""
     rows = db.session.scalars(select(LrsSource).order_by(LrsSource.id)).all()
     if not rows:
         click.echo("No LRS sources yet: flask --app wsgi xapi add-lrs --help")
     for row in rows:
         filters = " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(row.filters.items()))
         click.echo(f"#{row.id}  registration #{row.registration_id}  {row.name}  {row.endpoint}")
-        click.echo(f"    user {row.username}, xAPI {row.xapi_version}, {filters or 'no filters'}")
-        click.echo(f"    {sources.summary(row)}")
+        click.echo(f"    {row.purpose}, user {row.username}, xAPI {row.xapi_version}, "
+                   f"{filters or 'no filters'}")  # fmt: skip
+        if row.reads:
+            click.echo(f"    read: {sources.summary(row)}")
+        if row.sends:
+            click.echo(f"    sent: {sources.sending_summary(row)}")
 
 
 @xapi_cli.command("remove-lrs")
@@ -149,3 +166,26 @@ def remove_lrs(source_id: int) -> None:
     except AppError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Removed LRS source #{source.id} ({source.name}); its statements stay.")
+
+
+@xapi_cli.command("outbox")
+def show_outbox() -> None:
+    """Statements on their way to each registration's LRS: waiting, given up on, and why."""
+    session = db.session()
+    states = outbox.waiting(session)
+    if not states:
+        click.echo("The outbox is empty: learners have done nothing in the tool to tell yet.")
+    for state in states:
+        lrs = sending_lrs(session, state.registration_id)
+        where = (f"LRS #{lrs.id} {lrs.name}, {sources.sending_summary(lrs)}" if lrs
+                 else "no LRS to send to: they wait for one (xapi add-lrs --send)")  # fmt: skip
+        oldest = (f", the oldest since {state.oldest_pending:%Y-%m-%d %H:%M} UTC"
+                  if state.oldest_pending else "")  # fmt: skip
+        click.echo(f"registration #{state.registration_id}: {state.pending} waiting{oldest}, "
+                   f"{state.delivered} delivered, {state.failed} given up on")  # fmt: skip
+        click.echo(f"    {where}")
+        if state.last_error and state.pending:
+            click.echo(f"    last error: {state.last_error}")
+    for row in outbox.failed(session):
+        click.echo(f"given up on {row.statement_id} ({row.kind}, registration "
+                   f"#{row.registration_id}): {row.last_error}")  # fmt: skip

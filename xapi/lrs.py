@@ -1,8 +1,10 @@
-"""Reading an LRS: ``GET {endpoint}/statements`` page by page, every failure in words.
+"""Talking to an LRS: ``GET {endpoint}/statements`` page by page, ``POST`` a batch and ``PUT``
+one statement, every failure in words.
 
 The HTTP is done with ``requests``, not tincan's ``RemoteLRS``: that one sets no timeout on
-its calls (an LRS that hangs would hold a worker for ever), speaks no xAPI 2.0, and turns
-refusals into booleans where the administrator needs a sentence.
+its calls (an LRS that hangs would hold a worker for ever), speaks no xAPI 2.0, parses the
+statements an LRS returns strictly into its own objects (foreign ones it cannot model fail),
+and turns refusals into booleans where the administrator needs a sentence.
 
 Paging follows the StatementResult's ``more`` (xAPI Data 2.5: a path relative to the LRS's
 scheme, host and port; some LRSs write it absolute, a few relative to the endpoint) until
@@ -12,7 +14,9 @@ would go with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +39,8 @@ MAX_PAGE_BYTES = 32 * 1024 * 1024
 _MEANING = {401: "the LRS did not accept the username and password",
             403: "the LRS does not allow these credentials to read statements",
             404: "the LRS has no statements resource at this endpoint"}  # fmt: skip
+#: The most of an LRS's error body quoted back to the administrator.
+_QUOTED = 300
 
 
 class LrsError(Exception):
@@ -48,6 +54,16 @@ class LrsBusy(LrsError):
         super().__init__(message)
         #: Seconds the LRS asked us to wait (Retry-After), if it said.
         self.retry_after = retry_after
+
+
+class LrsRefused(LrsError):
+    """The LRS refused what was sent (a 4xx other than 401, 403 and 429): the statements, not
+    the LRS, are at fault, so the others may still go."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        #: The HTTP status the LRS answered with.
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -83,13 +99,19 @@ class LrsClient:
                 query[name] = str(value)
         return f"{self.endpoint}/statements?{urlencode(query)}"
 
+    @contextlib.contextmanager
+    def http(self) -> Iterator[requests.Session]:
+        """A connection to the LRS with its credentials and version header."""
+        with requests.Session() as http:
+            http.auth = (self.username, self.password)
+            http.headers.update({VERSION_HEADER: self.version, "Accept": "application/json"})
+            yield http
+
     def pages(self, url: str) -> Iterator[Page]:
         """Each page from ``url`` on, following ``more`` until it is empty."""
         seen: set[str] = set()
         next_url: str | None = url
-        with requests.Session() as http:
-            http.auth = (self.username, self.password)
-            http.headers.update({VERSION_HEADER: self.version, "Accept": "application/json"})
+        with self.http() as http:
             while next_url is not None:
                 if next_url in seen or len(seen) >= MAX_PAGES:
                     raise LrsError("The LRS's pages go round in a circle; the poll stopped.")
@@ -99,24 +121,68 @@ class LrsClient:
                 next_url = self.more_url(page.more) if page.more else None
 
     def _page(self, http: requests.Session, url: str) -> Page:
-        try:
-            with http.get(url, timeout=self.timeout, stream=True, allow_redirects=False) as answer:
-                _check_status(answer)
-                body = _json(answer)
-        except requests.RequestException as exc:
-            if isinstance(exc, requests.Timeout) or isinstance(
-                exc.args[0] if exc.args else None, ReadTimeoutError
-            ):  # a body that stops coming is a ConnectionError wrapping urllib3's timeout
-                raise LrsError(f"The LRS did not answer within {self.timeout:g} s.") from None
-            raise LrsError(f"The LRS could not be reached ({type(exc).__name__}).") from None
+        body, headers = self._get(http, url)
         if not isinstance(body, dict) or not isinstance(body.get("statements"), list):
             raise LrsError("The LRS's answer is not a StatementResult (no list of statements).")
         more = body.get("more")
         return Page(
             statements=body["statements"],
             more=more.strip() if isinstance(more, str) else "",
-            consistent_through=_instant(answer.headers.get(CONSISTENT_THROUGH, "")),
+            consistent_through=_instant(headers.get(CONSISTENT_THROUGH, "")),
         )
+
+    def send(self, http: requests.Session, statements: list[dict[str, Any]]) -> None:
+        """POST the statements as one array; returns once the LRS has accepted them all.
+
+        Raises ``LrsRefused`` when the LRS refuses the batch (one bad statement refuses all),
+        ``LrsBusy`` on 429 and 5xx, and ``LrsError`` when it cannot be reached or the
+        credentials are wrong.
+        """
+        self._write(http, "POST", f"{self.endpoint}/statements", statements)
+
+    def put(self, http: requests.Session, statement: dict[str, Any]) -> None:
+        """PUT one statement under its id (``?statementId=``), failing as ``send`` does."""
+        url = f"{self.endpoint}/statements?{urlencode({'statementId': statement['id']})}"
+        self._write(http, "PUT", url, statement)
+
+    def fetch(self, http: requests.Session, statement_id: str) -> dict[str, Any] | None:
+        """The LRS's statement with this id, or None if it will not say (any failure)."""
+        url = f"{self.endpoint}/statements?{urlencode({'statementId': statement_id})}"
+        try:
+            body, _ = self._get(http, url)
+        except LrsError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _get(self, http: requests.Session, url: str) -> tuple[Any, Mapping[str, str]]:
+        """The JSON the LRS answers a GET with, and the answer's headers."""
+        with (
+            self._reaching(),
+            http.get(url, timeout=self.timeout, stream=True, allow_redirects=False) as answer,
+        ):
+            _check_status(answer)
+            return _json(answer), answer.headers
+
+    def _write(self, http: requests.Session, method: str, url: str, body: Any) -> None:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        with (
+            self._reaching(),
+            http.request(method, url, data=data, headers=headers, timeout=self.timeout,
+                         stream=True, allow_redirects=False) as answer,
+        ):  # fmt: skip
+            if not 200 <= answer.status_code < 300:  # 200 for POST, 204 for PUT
+                _check_sent(answer)
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn what ``requests`` raises into an ``LrsError`` that says it in words."""
+        try:
+            yield
+        except requests.RequestException as exc:
+            if timed_out(exc):
+                raise LrsError(f"The LRS did not answer within {self.timeout:g} s.") from None
+            raise LrsError(f"The LRS could not be reached ({type(exc).__name__}).") from None
 
     def more_url(self, more: str) -> str:
         """Where ``more`` points, on the endpoint's site only."""
@@ -129,14 +195,18 @@ class LrsClient:
         return url
 
 
+def timed_out(exc: requests.RequestException) -> bool:
+    """Whether a failed call ran out of time (a body that stops coming is a ConnectionError
+    wrapping urllib3's read timeout, not a ``requests.Timeout``)."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(exc, requests.Timeout) or isinstance(cause, ReadTimeoutError)
+
+
 def _check_status(answer: requests.Response) -> None:
     status = answer.status_code
     if status == 200:
         return
-    if status == 429 or status >= 500:
-        wait = retry_after(answer.headers.get("Retry-After", ""))
-        meaning = "asked the tool to slow down" if status == 429 else "had an error of its own"
-        raise LrsBusy(f"The LRS {meaning} (HTTP {status}).", wait)
+    _check_busy(answer)
     if 300 <= status < 400:
         raise LrsError(
             f"The LRS answered with a redirect (HTTP {status}); give the endpoint it names "
@@ -144,6 +214,63 @@ def _check_status(answer: requests.Response) -> None:
         )
     meaning = _MEANING.get(status, "the LRS refused the request")
     raise LrsError(f"The LRS refused to list statements: HTTP {status}, {meaning}.")
+
+
+def _check_busy(answer: requests.Response) -> None:
+    """Raise ``LrsBusy`` for 429 and 5xx, with the wait the LRS asked for."""
+    status = answer.status_code
+    if status == 429 or status >= 500:
+        wait = retry_after(answer.headers.get("Retry-After", ""))
+        meaning = "asked the tool to slow down" if status == 429 else "had an error of its own"
+        raise LrsBusy(f"The LRS {meaning} (HTTP {status}).", wait)
+
+
+def _check_sent(answer: requests.Response) -> None:
+    """Raise the error a POST or PUT of statements that was not accepted deserves."""
+    status = answer.status_code
+    _check_busy(answer)
+    if status in (401, 403):
+        meaning = ("did not accept the username and password" if status == 401
+                   else "does not allow these credentials to send statements")  # fmt: skip
+        raise LrsError(f"The LRS {meaning} (HTTP {status}); statements wait until the "
+                       "credentials are corrected (xapi remove-lrs, then add-lrs).")  # fmt: skip
+    if 300 <= status < 400:
+        raise LrsError(f"The LRS answered HTTP {status} instead of accepting the statements; "
+                       "give the endpoint it names.")  # fmt: skip
+    said = _said(answer)
+    if status == 409:
+        raise LrsRefused(f"The LRS holds a different statement under this id (HTTP 409){said}.",
+                         status)  # fmt: skip
+    if 400 <= status < 500:
+        raise LrsRefused(f"The LRS refused the statement(s): HTTP {status}{said}.", status)
+    raise LrsError(f"The LRS answered HTTP {status} instead of accepting the statements.")
+
+
+def _said(answer: requests.Response) -> str:
+    """What the LRS said about a refusal, shortened, as ``: …`` (or nothing)."""
+    head = answer.raw.read(_QUOTED * 4, decode_content=True) or b""
+    text = " ".join(head.decode("utf-8", "replace").split())
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            text = str(data.get("message") or data.get("error") or text)
+    return f": {text[:_QUOTED]}" if text else ""
+
+
+def backoff(
+    attempt: int, retry_after: float | None, *, first: float, most: float, jitter: float = 0.0
+) -> float:
+    """Seconds to wait before trying an LRS again.
+
+    What the LRS asked for (Retry-After), else ``first`` doubling with each ``attempt``
+    (0 for the first retry), of which up to the ``jitter`` fraction is taken off at random
+    so that many waiting workers do not come back at once; never over ``most`` nor under 1 s.
+    """
+    if retry_after is not None:
+        return min(max(retry_after, 1.0), most)
+    wait = min(first * float(2 ** min(attempt, 32)), most)
+    wait -= wait * jitter * random.random()  # noqa: S311 (spreading retries, not a secret)
+    return max(wait, min(first, most), 1.0)
 
 
 def _json(answer: requests.Response) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,55 @@ _LOOKUPS = {
 }
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A statement's learning event before its learner and course are looked up, with what
+    to look them up by."""
+
+    #: The event's columns, but ``person_id`` and ``course_id``.
+    event: dict[str, Any]
+    #: The learner's platform user id (LTI ``sub``), if the actor names it.
+    subject: str | None
+    #: The learner's email, if the actor names it.
+    email: str | None
+    #: LTI context ids of the courses the statement names, most specific first.
+    contexts: list[str]
+    #: The statement's place in the list the drafts were made from.
+    index: int
+
+
+def drafts(registration_id: int, statements: Sequence[dict[str, Any]], site: str) -> list[Draft]:
+    """The event drafts of stored statements (those about an Activity), with no database."""
+    found = []
+    for index, statement in enumerate(statements):
+        activity = _activity(statement)
+        if activity is None:
+            continue
+        subject, email = actor_keys(statement.get("actor"), site)
+        result = statement.get("result") or {}
+        score = result.get("score") or {}
+        found.append(Draft({
+            "idempotency_key": f"xapi:{registration_id}:{statement['id']}",
+            "registration_id": registration_id,
+            "actor": statement.get("actor") or {}, "verb": str(statement["verb"]["id"])[:255],
+            "activity_id": str(activity["id"])[:2048],
+            "activity_name": _name((activity.get("definition") or {}).get("name"))[:500],
+            "completion": result.get("completion"), "success": result.get("success"),
+            "score_raw": number(score.get("raw")), "score_max": number(score.get("max")),
+            "score_scaled": _scaled(score),
+            "occurred_at": _when(statement), "source": EventSource.XAPI, "raw": statement,
+        }, subject, email, _moodle_courses(statement, site), index))  # fmt: skip
+    return found
+
+
+def site_of(session: Session, registration_id: int, issuer: str | None = None) -> str:
+    """The platform's site (its issuer's origin), from ``issuer`` if the caller has it."""
+    if issuer is None:
+        registration = session.get(PlatformRegistration, registration_id)
+        issuer = registration.issuer if registration is not None else ""
+    return origin(issuer)
+
+
 def learning_events(
     session: Session,
     registration_id: int,
@@ -57,38 +107,22 @@ def learning_events(
 
     ``issuer`` is the registration's, if the caller already has it (one query less).
     """
-    if issuer is None:
-        registration = session.get(PlatformRegistration, registration_id)
-        issuer = registration.issuer if registration is not None else ""
-    site = origin(issuer)
-    about = [s for s in statements if _activity(s) is not None]
-    if not about:
+    found = drafts(registration_id, statements, site_of(session, registration_id, issuer))
+    if not found:
         return []
-    keys = [actor_keys(s.get("actor"), site) for s in about]
-    subjects = {subject for subject, _ in keys if subject}
-    emails = {email for _, email in keys if email}
-    contexts = {course for s in about for course in _moodle_courses(s, site)}
-    found = _lookup(session, registration_id, subjects=subjects, emails=emails, contexts=contexts)
-    people, by_email, courses = found["subject"], found["email"], found["course"]
-    events = []
-    for statement, (subject, email) in zip(about, keys, strict=True):
-        activity = _activity(statement) or {}
-        person = people.get(subject or "") or by_email.get(email or "")
-        course = next((courses[c] for c in _moodle_courses(statement, site) if c in courses), None)
-        result = statement.get("result") or {}
-        score = result.get("score") or {}
-        events.append({
-            "idempotency_key": f"xapi:{registration_id}:{statement['id']}",
-            "registration_id": registration_id, "course_id": course, "person_id": person,
-            "actor": statement.get("actor") or {}, "verb": str(statement["verb"]["id"])[:255],
-            "activity_id": str(activity["id"])[:2048],
-            "activity_name": _name((activity.get("definition") or {}).get("name"))[:500],
-            "completion": result.get("completion"), "success": result.get("success"),
-            "score_raw": number(score.get("raw")), "score_max": number(score.get("max")),
-            "score_scaled": _scaled(score),
-            "occurred_at": _when(statement), "source": EventSource.XAPI, "raw": statement,
-        })  # fmt: skip
-    return events
+    subjects = {draft.subject for draft in found if draft.subject}
+    emails = {draft.email for draft in found if draft.email}
+    contexts = {course for draft in found for course in draft.contexts}
+    looked_up = _lookup(
+        session, registration_id, subjects=subjects, emails=emails, contexts=contexts
+    )
+    people, by_email, courses = looked_up["subject"], looked_up["email"], looked_up["course"]
+    return [
+        {**draft.event,
+         "person_id": people.get(draft.subject or "") or by_email.get(draft.email or ""),
+         "course_id": next((courses[c] for c in draft.contexts if c in courses), None)}
+        for draft in found
+    ]  # fmt: skip
 
 
 def _lookup(

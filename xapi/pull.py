@@ -33,10 +33,11 @@ from lti_tool.courses.syncs import SyncStatus
 from lti_tool.errors import Conflict
 from lti_tool.events.services import origin
 from lti_tool.jobs import enqueue_after_commit
+from xapi import lrs
 from xapi import statements as stored_statements
 from xapi.credentials import Caller
 from xapi.lrs import LrsBusy, LrsClient, LrsError, Page
-from xapi.models import LrsSource, Statement
+from xapi.models import LrsPurpose, LrsSource, Statement
 from xapi.sources import SourceError, check_endpoint
 from xapi.tasks import pull_lrs
 from xapi.times import parse_instant
@@ -110,8 +111,7 @@ def run(
 
 def backoff(retry_after: float | None, attempt: int) -> float:
     """Seconds before retrying: what the LRS asked, else 30 s doubling; never over 10 min."""
-    wait = retry_after if retry_after is not None else 30.0 * 2**attempt
-    return min(max(wait, 1.0), MAX_BACKOFF_SECONDS)
+    return lrs.backoff(attempt, retry_after, first=30.0, most=MAX_BACKOFF_SECONDS)
 
 
 def queue_due(session: Session) -> list[int]:
@@ -120,6 +120,7 @@ def queue_due(session: Session) -> list[int]:
     due = session.scalars(
         select(LrsSource).where(
             LrsSource.removed_at.is_(None),
+            LrsSource.purpose != LrsPurpose.SEND,
             or_(
                 and_(LrsSource.status.in_([SyncStatus.DONE, SyncStatus.FAILED]),
                      LrsSource.next_poll_at <= now),
@@ -245,6 +246,7 @@ def _claim(session: Session, source_id: int) -> LrsSource | None:
         .where(
             LrsSource.id == source_id,
             LrsSource.removed_at.is_(None),
+            LrsSource.purpose != LrsPurpose.SEND,
             or_(LrsSource.status != SyncStatus.RUNNING,
                 LrsSource.updated_at < now - STALE_RUNNING),
         )

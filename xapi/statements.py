@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from lti_tool.database import insert_new
 from lti_tool.errors import AppError, Conflict
+from lti_tool.events import handoff
 from lti_tool.events import services as events
+from xapi import at_once
 from xapi.credentials import Caller
 from xapi.models import Statement
-from xapi.normalise import learning_events
+from xapi.normalise import drafts, learning_events, site_of
 from xapi.times import timestamp
 
 _STATEMENTS = cast(Table, Statement.__table__)
@@ -127,6 +129,11 @@ def store(
             "credential_id": caller.credential_id,
             "version": version, "body": stored, "stored": now,
         })  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        done = _store_at_once(session, caller, rows, now)
+        session.commit()  # and, if that ran in autocommit, what follows runs in a transaction
+        if done is not None:
+            return Stored(ids, done)
     inserted = set(
         insert_new(
             session, _STATEMENTS, rows, keys=["registration_id", "statement_id"],
@@ -151,6 +158,21 @@ def store(
                 )
     session.commit()
     return Stored(ids, len(inserted))
+
+
+def _store_at_once(
+    session: Session, caller: Caller, rows: list[dict[str, Any]], now: datetime
+) -> int | None:
+    """How many statements one statement stored, if all were new (see ``xapi.at_once``)."""
+    site = site_of(session, caller.registration_id, caller.issuer)
+    found = drafts(caller.registration_id, [row["body"] for row in rows], site)
+    done = at_once.store_new(session, session.connection(), rows, found, stored=now)
+    if done is None:
+        return None
+    statements, recorded = done
+    if recorded:
+        handoff.wake_after_commit()
+    return statements
 
 
 def _default(version: str) -> str:

@@ -1,4 +1,4 @@
-"""Background jobs that pull statements from organisations' LRSs."""
+"""Background jobs that pull statements from organisations' LRSs and deliver the outbox."""
 
 from __future__ import annotations
 
@@ -32,3 +32,18 @@ def pull_due() -> list[int]:
     from xapi import pull  # noqa: PLC0415 (pull sends xapi.pull_lrs)
 
     return pull.queue_due(db.session())
+
+
+@shared_task(name="xapi.deliver_outbox")
+def deliver_outbox(registration_id: int | None = None) -> int:
+    """Send the registration's due outbox statements to its LRS; how many were delivered.
+
+    Without a registration (beat, every VM_XAPI_OUTBOX_SWEEP_SECONDS), send this task for each
+    registration with statements due, so that none waits on a lost task.
+    """
+    from xapi import delivery  # noqa: PLC0415 (delivery sends this task)
+
+    settings = delivery.DeliverySettings.from_config(current_app.config)
+    if registration_id is None:
+        return len(delivery.sweep(db.session(), settings))
+    return delivery.deliver(db.session(), registration_id, settings)

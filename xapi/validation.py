@@ -242,7 +242,8 @@ _TIMESTAMPS = (
 )
 
 
-def _is_iri(text: str) -> bool:
+def is_iri(text: str) -> bool:
+    """Whether ``text`` is an absolute IRI (a scheme, then something, no forbidden characters)."""
     scheme = _SCHEME.match(text)
     return scheme is not None and len(text) > scheme.end() and not _NOT_IN_IRIS.search(text)
 
@@ -252,7 +253,7 @@ def _is_irl(text: str) -> bool:
         parts = urlsplit(text)
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return False
-    return _is_iri(text) and parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    return is_iri(text) and parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
 
 
 def _is_duration(text: str) -> bool:
@@ -304,7 +305,7 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda text: pattern.fullmatch(text) is not None
 
 
-_iri = _format(_is_iri, 'must be an absolute IRI with a scheme, such as "https://example.org/x".')
+_iri = _format(is_iri, 'must be an absolute IRI with a scheme, such as "https://example.org/x".')
 _irl = _format(_is_irl, 'must be an http or https URL, such as "https://example.org/".')
 _uuid = _format(
     _matches(_UUID),
@@ -316,7 +317,7 @@ _language_tag = _format(
 _duration = _format(
     _is_duration, 'must be an ISO 8601 duration, such as "PT1H30M", "P1DT2H" or "PT0.5S".'
 )
-_mbox = _format(lambda text: _matches(_MBOX)(text) and _is_iri(text), "must be a mailto: IRI.")
+_mbox = _format(lambda text: _matches(_MBOX)(text) and is_iri(text), "must be a mailto: IRI.")
 _mbox_sha1sum = _format(_matches(_SHA1), "must be 40 hexadecimal characters (a SHA-1 hash).")
 _sha2 = _format(
     _matches(_SHA2),
@@ -392,7 +393,7 @@ def _language_map(value: object, path: str, ctx: _Ctx) -> None:
 def _extensions(value: object, path: str, ctx: _Ctx) -> None:
     obj = _mapping(value, path, "extensions")
     for key in sorted(obj, key=str):
-        if not isinstance(key, str) or not _is_iri(key):
+        if not isinstance(key, str) or not is_iri(key):
             raise StatementError(
                 _join(path, str(key)), f'Extension keys must be absolute IRIs; "{key}" is not one.'
             )

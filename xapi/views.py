@@ -12,8 +12,10 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
+from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.database import autocommit
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from xapi import statements
@@ -59,22 +61,31 @@ def about() -> dict[str, object]:
 @bp.post("/statements")
 def post_statements() -> Response:
     """Store one statement or a batch (all or nothing); answer with their ids."""
-    version, caller, body = _receive()
-    try:
-        batch = validate_batch(body, version)
-    except StatementError as exc:
-        raise _refusal(exc) from exc
-    stored = statements.store(
-        db.session(), caller, batch, version=version, authority=_authority(caller),
-        now=clock.now(),
-    )  # fmt: skip
+    session = db.session()
+    with autocommit(session):  # one read, then (for new statements) one atomic statement
+        version, caller, body = _receive()
+        try:
+            batch = validate_batch(body, version)
+        except StatementError as exc:
+            raise _refusal(exc) from exc
+        stored = statements.store(
+            session, caller, batch, version=version, authority=_authority(caller),
+            now=clock.now(),
+        )  # fmt: skip
     return Response(orjson.dumps(stored.ids), mimetype="application/json")
 
 
 @bp.put("/statements")
 def put_statement() -> tuple[str, int]:
     """Store one statement under the id the query names."""
-    version, caller, body = _receive()
+    session = db.session()
+    with autocommit(session):  # as POST
+        version, caller, body = _receive()
+        _put(session, version, caller, body)
+    return "", 204
+
+
+def _put(session: Session, version: str, caller: Caller, body: Any) -> None:
     statement_id = request.args.get("statementId", "")
     if not statement_id:
         raise BadStatement("PUT needs the statementId query parameter.")
@@ -88,10 +99,9 @@ def put_statement() -> tuple[str, int]:
     except StatementError as exc:
         raise _refusal(exc) from exc
     statements.store(
-        db.session(), caller, [statement], version=version, authority=_authority(caller),
+        session, caller, [statement], version=version, authority=_authority(caller),
         now=clock.now(),
     )  # fmt: skip
-    return "", 204
 
 
 def _receive() -> tuple[str, Any, Any]:

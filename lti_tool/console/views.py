@@ -12,6 +12,7 @@ from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Role
 from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.extensions import db
+from lti_tool.lms.connections import active_for
 from lti_tool.lti.access import launch_required
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -35,7 +36,13 @@ _WORDS = {
     SyncKind.GRADES: {"name": "grade book", "Name": "Grade book", "unit": "result",
                       "reading": "Reading the grade book: line item {pages}, {items} so far…",
                       "done": "{items}, {written} new learning events"},
+    SyncKind.COMPLETIONS: {"name": "completions", "Name": "Completions", "unit": "completion",
+                           "reading": "Reading completions from the LMS: learner {pages}, "
+                                      "{items} so far…",
+                           "done": "{items}, {written} new learning events"},
 }  # fmt: skip
+#: Shown even before their first run; completions only where an LMS connection reads them.
+_ALWAYS = (SyncKind.ROSTER, SyncKind.GRADES)
 
 
 @bp.get("/")
@@ -51,9 +58,14 @@ def home() -> str:
 @bp.post("/sync/<kind>")
 @launch_required(*STAFF)
 def start_sync(kind: str) -> ResponseReturnValue:
-    """Read the course's roster or grade book from the platform now (one run at a time)."""
+    """Read the course's roster, grade book or completions now (one run at a time)."""
     if kind not in SyncKind.__members__.values():
         abort(404)
+    if (
+        kind == SyncKind.COMPLETIONS
+        and active_for(db.session(), g.launch.context.registration_id) is None
+    ):
+        abort(404)  # completions are read only through the platform's LMS connection
     sync_jobs.request(db.session(), g.launch.course.id, SyncKind(kind))
     return redirect(url_for("console.home", lt=g.launch.token, _anchor=f"sync-{kind}"), 303)
 
@@ -74,7 +86,8 @@ def _learners(course_id: int) -> str:
 
 def _statuses(course_id: int) -> dict[str, dict[str, Any]]:
     rows = {sync.kind: sync for sync in db.session.scalars(_SYNCS, {"course_id": course_id})}
-    return {kind.value: sync_status(kind, rows.get(kind)) for kind in SyncKind}
+    return {kind.value: sync_status(kind, rows.get(kind)) for kind in SyncKind
+            if kind in _ALWAYS or kind in rows}  # fmt: skip
 
 
 def sync_status(kind: SyncKind, sync: CourseSync | None) -> dict[str, Any]:

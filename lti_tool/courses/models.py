@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.columns import BigId, Timestamps, enum_column
@@ -59,7 +59,14 @@ class Person(Timestamps, Base):
     """
 
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("registration_id", "subject"),)
+    __table_args__ = (
+        UniqueConstraint("registration_id", "subject"),
+        # Learners named by email (an xAPI mbox) are found by it, in any case. PostgreSQL
+        # only: SQLite's batch migrations rebuild tables without expression indexes.
+        Index("ix_people_registration_id_email", "registration_id", text("lower(email)")).ddl_if(
+            dialect="postgresql"
+        ),
+    )
 
     #: Surrogate key.
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -83,6 +90,9 @@ class Person(Timestamps, Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     #: Picture URL, if sent.
     picture_url: Mapped[str | None] = mapped_column(Text)
+    #: The LMS's own user id where it differs from ``sub`` (Canvas's numeric id), learned by
+    #: the completion reader.
+    lms_user_id: Mapped[str | None] = mapped_column(String(64))
     #: When this person last launched the tool (none for roster-only people).
     last_launch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -137,6 +147,10 @@ class Enrollment(Timestamps, Base):
     status: Mapped[EnrollmentStatus] = mapped_column(
         enum_column(EnrollmentStatus, "enrollment_status"), default=EnrollmentStatus.ACTIVE
     )
+    #: The course section (group) the platform placed them in, from the launch's LIS claim
+    #: (``course_section_sourcedid``: Canvas's section SIS id, Moodle's course id number);
+    #: pairing by section reads it. Empty when the platform never said.
+    section: Mapped[str | None] = mapped_column(String(255))
 
     course: Mapped[Course] = relationship(back_populates="enrollments")
     person: Mapped[Person] = relationship(back_populates="enrollments")

@@ -1,4 +1,5 @@
-"""Running a course's syncs with its platform (roster, grades): queue, claim, finish, sweep.
+"""Running a course's syncs with its platform (roster, grades, completions): queue, claim,
+finish, sweep.
 
 One row per course and kind (``course_syncs``) says where the sync stands. A run is
 claimed with one conditional UPDATE, so two workers never read the same course at once;
@@ -22,12 +23,17 @@ from lti_tool.courses.models import Course
 from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.grades.tasks import read_grades
 from lti_tool.jobs import enqueue_after_commit
+from lti_tool.lms.tasks import read_completions
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.lti.service_auth import ServiceAuthError
 from lti_tool.roster.tasks import sync_roster
 
 log = logging.getLogger(__name__)
-TASKS: Mapping[SyncKind, Any] = {SyncKind.ROSTER: sync_roster, SyncKind.GRADES: read_grades}
+TASKS: Mapping[SyncKind, Any] = {
+    SyncKind.ROSTER: sync_roster,
+    SyncKind.GRADES: read_grades,
+    SyncKind.COMPLETIONS: read_completions,
+}
 #: A queued sync whose task never arrived, or a running one whose worker died, is retried.
 STALE_QUEUED = timedelta(minutes=10)
 STALE_RUNNING = timedelta(hours=1)

@@ -1,4 +1,5 @@
-"""Where each course's syncs with its platform stand (roster, grades), for the instructor."""
+"""Where each course's syncs with its platform stand (roster, grades, completions),
+for the instructor."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class SyncKind(StrEnum):
 
     ROSTER = "roster"  # names and roles
     GRADES = "grades"  # line items and results
+    COMPLETIONS = "completions"  # activity and course completions, from an LMS connection
 
 
 class SyncStatus(StrEnum):
@@ -38,7 +40,7 @@ class CourseSync(Timestamps, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: The course (one row per course and kind, reused by every run).
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
-    #: roster or grades.
+    #: roster, grades or completions.
     kind: Mapped[SyncKind] = mapped_column(enum_column(SyncKind, "course_sync_kind"))
     #: queued, running, done or failed.
     status: Mapped[SyncStatus] = mapped_column(
@@ -52,7 +54,7 @@ class CourseSync(Timestamps, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Pages read so far in this run.
     pages: Mapped[int] = mapped_column(default=0)
-    #: Items read so far in this run (roster members, grade results).
+    #: Items read so far in this run (roster members, grade results, learners).
     items: Mapped[int] = mapped_column(default=0)
     #: Rows the run inserted or changed; 0 when nothing changed.
     written: Mapped[int] = mapped_column(default=0)

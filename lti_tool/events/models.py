@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool import clock
@@ -19,6 +19,9 @@ class EventSource(StrEnum):
 
     AGS = "ags"  # a result in the platform's grade book (LTI assignment and grade services)
     XAPI = "xapi"  # a statement a source sent to POST|PUT /xapi/statements
+    MOODLE = "moodle"  # a completion read from Moodle's web services
+    CANVAS = "canvas"  # a completion read from the Canvas API
+    LTI = "lti"  # the learner joined a course: their first launch there, or a roster listing
 
 
 class LearningEvent(Base):
@@ -29,6 +32,18 @@ class LearningEvent(Base):
     """
 
     __tablename__ = "learning_events"
+    __table_args__ = (
+        # The hand-off queue: only events waiting to be handed off, in order.
+        Index(
+            "ix_learning_events_waiting", "id",
+            postgresql_where=text("handed_off_at IS NULL AND person_id IS NOT NULL"),
+            sqlite_where=text("handed_off_at IS NULL AND person_id IS NOT NULL"),
+        ),
+        # Inactivity rules: each learner's last event on a topic, per course, read from the
+        # index alone (it also serves every look-up by topic).
+        Index("ix_learning_events_topic_activity", "topic_id", "course_id", "person_id",
+              "occurred_at"),
+    )  # fmt: skip
 
     #: Surrogate key.
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -70,6 +85,10 @@ class LearningEvent(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: When the tool recorded it.
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    #: What was taught, found from the activity when the event was handed off.
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
+    #: When it was handed to the mentoring engine (empty while it waits).
+    handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<LearningEvent {self.id} {self.verb} {self.activity_id!r}>"

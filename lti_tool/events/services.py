@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Person
 from lti_tool.database import insert_new, with_defaults
-from lti_tool.events.models import LearningEvent
+from lti_tool.events import handoff
+from lti_tool.events.models import EventSource, LearningEvent
 from lti_tool.lti.launch import origin_of
 from lti_tool.lti.models import PlatformRegistration
 
@@ -26,7 +28,28 @@ def record(session: Session, events: Sequence[dict[str, Any]]) -> int:
     if not events:
         return 0
     rows = [with_defaults(LearningEvent, event) for event in events]
-    return len(insert_new(session, _EVENTS, rows, keys=["idempotency_key"], returning="id"))
+    new = len(insert_new(session, _EVENTS, rows, keys=["idempotency_key"], returning="id"))
+    if new:
+        handoff.wake_after_commit()
+    return new
+
+
+#: The verb of a learner joining a course (first launch there, or a roster listing them).
+JOINED = "http://activitystrea.ms/schema/1.0/join"
+
+
+def joined(
+    registration_id: int, course_id: int, people: Iterable[int], *, at: datetime, how: str
+) -> list[dict[str, Any]]:
+    """Learning events of learners joining a course, one per learner and course ever (the
+    first launch or the roster, whichever comes first); ``how`` says which, in words."""
+    return [
+        {"idempotency_key": f"joined:{course_id}:{person_id}", "registration_id": registration_id,
+         "course_id": course_id, "person_id": person_id, "actor": {}, "verb": JOINED,
+         "activity_id": f"urn:virtual-mentor:course:{course_id}", "activity_name": how,
+         "occurred_at": at, "source": EventSource.LTI, "raw": {}}
+        for person_id in people
+    ]  # fmt: skip
 
 
 def actor_keys(actor: Any, site: str) -> tuple[str | None, str | None]:
@@ -115,6 +138,7 @@ def resolve_actors(session: Session, *, batch: int = 2000) -> int:
         if found:  # one statement for the batch, executed for every row
             session.connection().execute(_RESOLVE, found)
             resolved += len(found)
+            handoff.wake_after_commit()  # their learner is known now: hand them off
         session.commit()
     session.commit()
     return resolved

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, true
+from sqlalchemy import Table, bindparam, literal_column, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.courses.syncs import SyncKind
 from lti_tool.database import upsert, upsert_statement, with_defaults
+from lti_tool.events import services as events
 from lti_tool.grades.services import can_read
 from lti_tool.lti.errors import AwaitingApproval, LaunchError
 from lti_tool.lti.launch import CLAIM
@@ -23,6 +24,7 @@ from lti_tool.lti.tokens import LaunchContext
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+LIS_CLAIM = CLAIM + "lis"
 #: Personal data claims we keep, and the column each goes to; only those the platform sends.
 _PERSON_CLAIMS = {
     "name": "name", "given_name": "given_name", "family_name": "family_name",
@@ -77,6 +79,16 @@ def service_endpoints(claims: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def launch_section(claims: dict[str, Any]) -> dict[str, str]:
+    """The enrollment's section from the LIS claim, when the launch names one. It rides in the
+    enrollment's upsert (no query of its own); a launch without it keeps the one we had."""
+    lis = claims.get(LIS_CLAIM)
+    section = lis.get("course_section_sourcedid") if isinstance(lis, dict) else None
+    return (
+        {"section": section.strip()[:255]} if isinstance(section, str) and section.strip() else {}
+    )
+
+
 def record_launch(
     session: Session, registration: PlatformRegistration, claims: dict[str, Any]
 ) -> LaunchContext:
@@ -114,14 +126,20 @@ def record_launch(
         "lti_roles": roles,
         "status": EnrollmentStatus.ACTIVE,
         "updated_at": now,
+        **launch_section(claims),
     }
     if session.get_bind().dialect.name == "postgresql":
-        course_id, person_id = _upsert_in_one_statement(session, course, person, enrollment)
+        course_id, person_id, first = _upsert_in_one_statement(session, course, person, enrollment)
     else:
         course_id = upsert(session, Course, course, _COURSE_KEYS, returning=Course.id)
         person_id = upsert(session, Person, person, _PERSON_KEYS, returning=Person.id)
         enrollment.update(course_id=course_id, person_id=person_id)
         upsert(session, Enrollment, enrollment, keys=["course_id", "person_id"])
+        first = True  # recording the joining is idempotent: let it find out
+    if first and role is Role.LEARNER:  # welcome rules start from this (and from rosters)
+        events.record(session, events.joined(
+            registration.id, course_id, [person_id], at=now, how="first launch",
+        ))  # fmt: skip
     if role is not Role.LEARNER:  # the roster and grades, read before anyone asks
         if course.get("memberships_url"):
             sync_jobs.request_first(session, course_id, SyncKind.ROSTER)
@@ -136,8 +154,9 @@ _COURSE_KEYS, _PERSON_KEYS = ["deployment_id", "context_id"], ["registration_id"
 
 def _upsert_in_one_statement(
     session: Session, course: dict[str, Any], person: dict[str, Any], enrollment: dict[str, Any]
-) -> tuple[int, int]:
-    """Course, person and enrollment upserted by one PostgreSQL statement (one round trip).
+) -> tuple[int, int, bool]:
+    """Course, person and enrollment upserted by one PostgreSQL statement (one round trip);
+    (course id, person id, whether the enrollment is new).
 
     The course and person upserts are data-modifying common table expressions whose ids
     feed the enrollment's; the statement is atomic on its own.
@@ -149,7 +168,7 @@ def _upsert_in_one_statement(
         **with_defaults(Enrollment, enrollment, "e_"),
     }
     row = session.execute(statement, parameters).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), bool(row[2])
 
 
 @functools.cache
@@ -176,4 +195,5 @@ def _launch_statement(
         index_elements=["course_id", "person_id"],
         set_={name: statement.excluded[name] for name in enrollment},
     )
-    return statement.returning(table.c.course_id, table.c.person_id)
+    # xmax is 0 on a row this statement inserted, and set on one it updated.
+    return statement.returning(table.c.course_id, table.c.person_id, literal_column("xmax = 0"))

@@ -27,6 +27,7 @@ from lti_tool import clock
 from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.courses.syncs import CourseSync, SyncKind
+from lti_tool.events import services as events
 from lti_tool.lti.models import PlatformRegistration
 from lti_tool.lti.roles import map_roles
 from lti_tool.lti.service_auth import access_token
@@ -129,7 +130,31 @@ def apply_page(
             rows.append({"course_id": course_id, "person_id": ids[user_id], **wanted,
                          "created_at": now, "updated_at": now})  # fmt: skip
     written += _upsert_enrollments(session, rows)
+    newcomers = [ids[user_id] for user_id in latest if user_id in ids
+                 and getattr(held.get(user_id), "role", None) is None]  # fmt: skip
+    _record_joined(session, registration_id, course_id, rows=rows, newcomers=newcomers, at=now)
     return written, set(ids.values())
+
+
+def _record_joined(
+    session: Session,
+    registration_id: int,
+    course_id: int,
+    *,
+    rows: list[dict[str, Any]],
+    newcomers: list[int],
+    at: datetime,
+) -> None:
+    """A learner new to the course joined it (welcome rules start from this, even before
+    they ever open the tool)."""
+    active = EnrollmentStatus.ACTIVE
+    learners = {row["person_id"] for row in rows
+                if row["role"] == Role.LEARNER and row["status"] == active}  # fmt: skip
+    joining = [person_id for person_id in newcomers if person_id in learners]
+    if joining:
+        events.record(session, events.joined(
+            registration_id, course_id, joining, at=at, how="listed in the course roster",
+        ))  # fmt: skip
 
 
 def _person_differs(member: Member, row: Any) -> bool:

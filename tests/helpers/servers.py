@@ -8,8 +8,9 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
-def serve(app: Any) -> tuple[BaseWSGIServer, str]:
-    """Serve ``app`` on 127.0.0.1 in a thread; returns the server and its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serve(app: Any, port: int = 0) -> tuple[BaseWSGIServer, str]:
+    """Serve ``app`` on 127.0.0.1 (on ``port``, else any free one) in a thread; returns the
+    server and its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"

@@ -20,6 +20,7 @@ from tests.helpers.platform import (
     launch,
     login,
 )
+from tests.mentoring.test_joined import joined_events
 
 pytestmark = pytest.mark.usefixtures("registered")
 
@@ -331,3 +332,30 @@ def test_the_course_keeps_its_service_endpoints(
     assert course.memberships_url == "https://lms.example.edu/nrps/course-1"
     assert course.lineitems_url == "https://lms.example.edu/ags/course-1/lineitems?type_id=7"
     assert course.ags_scopes == ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+
+
+def test_a_learners_first_launch_in_a_course_is_one_joined_event(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy
+) -> None:
+    assert launch(client, registered).status_code == 303
+    assert launch(client, registered).status_code == 303  # the second launch joins nothing
+    ada = db.session.scalars(select(Person).where(Person.subject == "learner-1")).one()
+    [(course_id, person_id, how)] = joined_events(db)
+    assert (person_id, how) == (ada.id, "first launch")
+    assert course_id is not None
+    other = {"id": "course-2", "title": "Safety at Work"}
+    assert launch(client, registered, lti_context=other).status_code == 303
+    assert len(joined_events(db)) == 2  # another course: joined again, there
+    launch(client, registered, sub="teacher-1", lti_roles=[INSTRUCTOR])
+    assert len(joined_events(db)) == 2  # instructors are not welcomed as learners
+
+
+def test_the_enrollment_keeps_the_section_the_lis_claim_names(
+    client: FlaskClient, registered: PlatformDouble, db: SQLAlchemy
+) -> None:
+    lis = "https://purl.imsglobal.org/spec/lti/claim/lis"
+    launch(client, registered, **{lis: {"course_section_sourcedid": " Lyon-2 "}})
+    launch(client, registered)  # a later launch without it keeps it
+    assert db.session.scalars(select(Enrollment.section)).one() == "Lyon-2"
+    launch(client, registered, **{lis: {"course_section_sourcedid": "Paris-1"}})
+    assert db.session.scalars(select(Enrollment.section)).one() == "Paris-1"

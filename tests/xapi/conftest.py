@@ -1,4 +1,4 @@
-"""Fixtures of the xAPI tests: a fake LRS to pull statements from."""
+"""Fixtures of the xAPI tests: a fake LRS to pull statements from and send them to."""
 
 from __future__ import annotations
 
@@ -6,15 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.servers import serve
-from tests.xapi.fake_lrs import FakeLrs
+from tests.xapi.fake_lrs import FakeLrs, running
 
 
 @pytest.fixture
 def fake_lrs() -> Iterator[FakeLrs]:
     """A fake LRS at a real URL on 127.0.0.1."""
-    fake = FakeLrs()
-    server, fake.url = serve(fake.app)
-    yield fake
-    fake.released.set()
-    server.shutdown()
+    with running() as fake:
+        yield fake

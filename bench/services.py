@@ -1,0 +1,146 @@
+"""The processes and services a benchmark runs against: Redis as the broker, gunicorn serving
+the app, a real Celery worker; each started from the repository with the app's settings as
+``VM_*`` variables, and stopped after.
+
+VM_BENCH_REDIS_URL names the Redis database the benchmarks may empty (default: 14 on this
+machine's server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import redis
+import requests
+from flask import Flask
+from sqlalchemy import select
+
+from lti_tool import create_app
+from lti_tool.extensions import db
+from lti_tool.ops.models import JobHeartbeat
+from lti_tool.settings import ROOT
+
+REDIS = os.environ.get("VM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def redis_broker() -> str | None:
+    """The bench's Redis database, emptied (no worker drains it between runs), if it answers."""
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    redis.Redis.from_url(REDIS).flushdb()
+    return REDIS
+
+
+def environment(settings: dict[str, Any]) -> dict[str, str]:
+    """This process's environment with the app's settings as ``VM_*`` variables."""
+    variables = {f"VM_{key}": str(value).lower() if isinstance(value, bool) else str(value)
+                 for key, value in settings.items()}  # fmt: skip
+    return {**os.environ, **variables, "VM_LOG_LEVEL": "WARNING"}
+
+
+@contextlib.contextmanager
+def gunicorn(settings: dict[str, Any], workers: int = 2, threads: int = 4) -> Iterator[int]:
+    """The app under gunicorn on 127.0.0.1; yields its port once it answers /healthz."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(workers), "--threads", str(threads), "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=environment(settings),
+    )  # fmt: skip
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def celery_worker(settings: dict[str, Any], ready: Callable[[], bool]) -> Iterator[None]:
+    """One Celery worker (one process, one task at a time) on the app's broker and queue;
+    yields once ``ready()`` (polled) says it has run something. Its log is shown on failure."""
+    with tempfile.NamedTemporaryFile("w+b", suffix=".log") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wsgi:celery", "worker", "--pool", "solo",
+             "--without-mingle", "--without-gossip", "--without-heartbeat",
+             "--loglevel", "WARNING"],
+            cwd=ROOT, env=environment(settings), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_until(ready, 60, "the Celery worker to start", Path(log.name))
+            yield
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def app_on(settings: dict[str, Any]) -> Flask:
+    """The app on a migrated database, its Celery app the one tasks are sent through."""
+    app = create_app(settings)
+    with app.app_context():
+        flask_migrate.upgrade()
+    celery = app.extensions["celery"]
+    celery.set_default()
+    celery.set_current()
+    return app
+
+
+def worker_ready(app: Flask) -> Callable[[], bool]:
+    """Send the worker a heartbeat task; the check says whether it has run it."""
+    name = f"bench-worker-{secrets.token_hex(4)}"
+    app.extensions["celery"].send_task("ops.heartbeat", args=[name])
+
+    def ready() -> bool:
+        with app.app_context(), db.engine.connect() as connection:
+            found = connection.execute(
+                select(JobHeartbeat.name).where(JobHeartbeat.name == name)
+            ).first()
+        return found is not None
+
+    return ready
+
+
+def wait_until(
+    condition: Callable[[], object], seconds: float, what: str, log: Path | None = None
+) -> None:
+    """Poll ``condition`` every 10 ms until it is truthy; fail saying ``what`` otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.01)
+    detail = f"\n{log.read_text(errors='replace')[-3000:]}" if log else ""
+    raise RuntimeError(f"timed out after {seconds} s waiting for {what}{detail}")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 30) -> None:
+    """Wait until ``url`` answers 200."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer {url} within {seconds} s")

@@ -1,0 +1,1 @@
+"""Mentoring: what the mentor sends, to whom, when, and through which channels."""

@@ -1,0 +1,172 @@
+"""Copies of delivered messages beyond the panel, through ``lti_tool/mentoring/channels``.
+
+The panel always has every delivered message (the dispatcher's state change). After a
+batch of deliveries commits, the dispatcher sends one ``mentoring.send_copies`` task per
+channel with the batch's delivery ids (a broadcast to 10,000 learners is a few tasks, not
+10,000): the task renders them (``build``), gives them to the channel in one go
+(``send_many``: email reuses one SMTP connection) and sends the ones the channel says to
+try again in a later task, after the channel retry policy's wait, until its last attempt.
+A channel failing never touches the panel copy. Email goes where the learner wants it
+(their preference, on by default) and an SMTP server is configured; LMS messages and the
+webhook go where the organisation set them up (an LMS connection, a webhook endpoint).
+Channels are idempotent per delivery (the same ``Message-ID``, ``Idempotency-Key``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from celery import current_app as celery_app
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.courses.models import Course, Person
+from lti_tool.events.services import origin
+from lti_tool.lms.models import LmsConnection
+from lti_tool.lti.models import Deployment, PlatformRegistration
+from lti_tool.mentoring import feed, links
+from lti_tool.mentoring.channels.base import (
+    Mentor,
+    Outcome,
+    Outgoing,
+    Recipient,
+    RetryPolicy,
+    SendResult,
+)
+from lti_tool.mentoring.channels.models import WebhookEndpoint
+from lti_tool.mentoring.channels.registry import build_registry
+from lti_tool.mentoring.scheduling import Policy
+from xapi.outbox import tool_url
+
+log = logging.getLogger(__name__)
+SEND_COPIES = "mentoring.send_copies"
+EMAIL, LMS, WEBHOOK = "email", "lms", "webhook"
+
+
+def available(
+    session: Session, config: Mapping[str, Any], course_ids: Iterable[int]
+) -> dict[int, set[str]]:
+    """Per course, the channels set up for it: email when an SMTP server is configured,
+    LMS messages and the webhook where its platform has them (two queries)."""
+    registrations = dict(
+        session.execute(
+            select(Course.id, Deployment.registration_id)
+            .join(Deployment, Deployment.id == Course.deployment_id)
+            .where(Course.id.in_(set(course_ids)))
+        ).all()
+    )
+    tenants = set(registrations.values())
+    set_up: dict[int, set[str]] = {tenant: set() for tenant in tenants}
+    for name, model in ((LMS, LmsConnection), (WEBHOOK, WebhookEndpoint)):
+        for tenant in session.scalars(select(model.registration_id).where(
+            model.registration_id.in_(tenants), model.removed_at.is_(None)
+        )):  # fmt: skip
+            set_up[tenant].add(name)
+    email = {EMAIL} if config["SMTP_HOST"] else set()
+    return {course: email | set_up[tenant] for course, tenant in registrations.items()}
+
+
+def wanted(policy: Policy, set_up: set[str]) -> list[str]:
+    """The channels a learner gets copies by: email if they want it, the organisation's."""
+    chosen = {EMAIL} & set(policy.channels)
+    return sorted((chosen | (set_up - {EMAIL})) & set_up)
+
+
+def send_later(channel: str, delivery_ids: list[int], attempt: int = 1, wait: float = 0) -> Any:
+    """Send the copies of these deliveries by one channel in a task (after ``wait`` s)."""
+    return celery_app.send_task(
+        SEND_COPIES, args=[channel, delivery_ids, attempt], countdown=wait or None
+    )
+
+
+def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
+    """The deliveries as channels send them (rendered, with signed answer links)."""
+    items = feed.items(session, list(delivery_ids))
+    people = {row.id: row for row in session.execute(
+        select(Person.id, Person.email, Person.name, Person.given_name, Person.family_name,
+               Person.subject, Person.lms_user_id, Person.time_zone, Person.locale,
+               Person.registration_id)
+        .where(Person.id.in_({item.person_id for item in items.values()}))
+    )}  # fmt: skip
+    courses = {row.id: row for row in session.execute(
+        select(Course.id, Course.title, Course.context_id, PlatformRegistration.issuer,
+               PlatformRegistration.product_family)
+        .join(Deployment, Deployment.id == Course.deployment_id)
+        .join(PlatformRegistration, PlatformRegistration.id == Deployment.registration_id)
+        .where(Course.id.in_({item.course_id for item in items.values()}))
+    )}  # fmt: skip
+    base = tool_url()
+    found = []
+    for delivery_id in delivery_ids:
+        item = items.get(delivery_id)
+        person = people.get(item.person_id) if item is not None else None
+        if item is None or person is None:
+            continue
+        name = person.name or " ".join(filter(None, [person.given_name, person.family_name]))
+        found.append(Outgoing(
+            delivery_id=delivery_id, registration_id=person.registration_id,
+            recipient=Recipient(person.id, name, person.email, person.subject,
+                                person.lms_user_id, person.time_zone, person.locale),
+            mentor=Mentor(item.mentor_name), subject=item.title, text=item.text, html=item.html,
+            answer_links=tuple(
+                (choice.get("label", choice["key"]), base + links.path(delivery_id, choice["key"]))
+                for choice in item.choices if "key" in choice
+            ),
+            category=item.kind, course_title=_title(courses.get(item.course_id)),
+            panel_url=course_page(courses.get(item.course_id)),
+            unsubscribe_url=base + links.unsubscribe_path(person.id),
+        ))  # fmt: skip
+    return found
+
+
+def course_page(course: Any) -> str:
+    """The course's page in the LMS, where the mentor tab is, when the tool can tell: a
+    Moodle course id is its LTI context id. Elsewhere none (a launch can't be linked)."""
+    if course is None or (course.product_family or "").lower() != "moodle":
+        return ""
+    return f"{origin(course.issuer)}/course/view.php?id={quote(course.context_id)}"
+
+
+def _title(course: Any) -> str:
+    return str(course.title) if course is not None else ""
+
+
+def send_copies(session: Session, channel_name: str, delivery_ids: list[int], attempt: int) -> int:
+    """Give these deliveries to one channel; how many went. The ones to try again are sent
+    in a later task; failures are logged with the channel's reason."""
+    config = current_app.config
+    channel = build_registry(config, session).get(channel_name)
+    if channel is None:
+        log.warning("No %s channel is set up; %d copies not sent", channel_name, len(delivery_ids))
+        return 0
+    outgoings = build(session, delivery_ids)
+    session.commit()  # channels read their own settings and call out with nothing pending
+    results = channel.send_many(outgoings)
+    again = _outcomes(channel_name, outgoings, results)
+    if again:
+        wait = RetryPolicy.from_config(config).next_wait(attempt, again[0][1])
+        ids = [outgoing.delivery_id for outgoing, _result in again]
+        if wait is None:
+            log.warning("Gave up sending %d %s copies after %d attempts: %s",
+                        len(ids), channel_name, attempt, again[0][1].reason)  # fmt: skip
+        else:
+            send_later(channel_name, ids, attempt + 1, wait)
+    return sum(1 for result in results if result.outcome == Outcome.SENT)
+
+
+def _outcomes(
+    channel: str, outgoings: Sequence[Outgoing], results: Sequence[SendResult]
+) -> list[tuple[Outgoing, SendResult]]:
+    """Log what did not go; the ones to try again."""
+    again = []
+    for outgoing, result in zip(outgoings, results, strict=True):
+        if result.outcome == Outcome.RETRY:
+            again.append((outgoing, result))
+        elif result.outcome == Outcome.FAILED:
+            log.warning("The %s copy of delivery %s failed for good: %s",
+                        channel, outgoing.delivery_id, result.reason)  # fmt: skip
+    return again

@@ -1,0 +1,136 @@
+"""Follow-up plans written as data (the CLI's TOML or JSON, the demo, tests): a sequence with
+its messages, steps and branches, and the rules that trigger it, stored in one go.
+
+```toml
+name = "Active listening"
+topic = 3                      # a topic id, or omitted
+[[steps]]
+key = "tip"
+offset_days = 1                # or offset_seconds; neither: sent only by a branch
+message = { kind = "tip", title = "A tip", body = "Hi {first_name}…" }
+[steps.branches]
+not_yet = [{ do = "send", step = "resource" }, { do = "repeat", after_days = 7 }]
+[[rules]]
+kind = "event"
+verb = "http://adlnet.gov/expapi/verbs/completed"
+completion = true              # topic defaults to the plan's
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import AppError
+from lti_tool.mentoring.models import (
+    Message,
+    MessageKind,
+    RuleAction,
+    Sequence,
+    Step,
+    TriggerKind,
+    TriggerRule,
+)
+
+DAY = 86400
+_ACTIONS = {"send", "repeat", "escalate", "stop"}
+_RULE_FIELDS = ("verb", "activity_id", "completion", "success", "score_min", "inactive_days")
+
+
+class PlanError(AppError):
+    """The plan cannot be stored as written; the message says where."""
+
+
+def store(
+    session: Session, registration_id: int, plan: dict[str, Any], course_id: int | None = None
+) -> tuple[Sequence, list[TriggerRule]]:
+    """Store the plan's sequence, messages, steps and (switched off) rules."""
+    topic_id = plan.get("topic")
+    sequence = Sequence(registration_id=registration_id, course_id=course_id,
+                        topic_id=topic_id, name=str(plan.get("name") or "Follow-up"))  # fmt: skip
+    session.add(sequence)
+    session.flush()
+    steps = plan.get("steps") or []
+    if not steps:
+        raise PlanError("A plan needs at least one step.")
+    keys = {str(step.get("key")) for step in steps}
+    for number, step in enumerate(steps, 1):
+        session.add(_step(session, registration_id, sequence, step, keys=keys, number=number))
+    rules = [_rule(registration_id, course_id, sequence, topic_id, rule)
+             for rule in plan.get("rules") or []]  # fmt: skip
+    session.add_all(rules)
+    session.flush()
+    return sequence, rules
+
+
+def _step(
+    session: Session, registration_id: int, sequence: Sequence, step: dict[str, Any], *,
+    keys: set[str], number: int,
+) -> Step:  # fmt: skip
+    where = f"Step {number}"
+    spec = step.get("message") or {}
+    try:
+        kind = MessageKind(spec.get("kind", "tip"))
+    except ValueError:
+        raise PlanError(f"{where}: kind must be one of {', '.join(MessageKind)}.") from None
+    message = Message(
+        registration_id=registration_id, kind=kind, topic_id=sequence.topic_id,
+        title=str(spec.get("title") or kind.value.capitalize()), body=str(spec.get("body", "")),
+        choices=list(spec.get("choices") or []), details=dict(spec.get("details") or {}),
+    )  # fmt: skip
+    session.add(message)
+    session.flush()
+    offset = step.get("offset_seconds")
+    if offset is None and step.get("offset_days") is not None:
+        offset = int(float(step["offset_days"]) * DAY)
+    return Step(sequence_id=sequence.id, key=str(step.get("key") or f"step-{number}"),
+                message_id=message.id, offset_seconds=offset,
+                branches=_branches(where, step.get("branches") or {}, keys))  # fmt: skip
+
+
+def _branches(where: str, branches: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    cleaned: dict[str, list[dict[str, Any]]] = {}
+    for answer, actions in branches.items():
+        cleaned[answer] = []
+        for action in actions:
+            what = action.get("do")
+            if what not in _ACTIONS:
+                raise PlanError(f"{where}: a branch must do one of {', '.join(sorted(_ACTIONS))}.")
+            if what == "send" and action.get("step") not in keys:
+                raise PlanError(f"{where}: a branch sends step “{action.get('step')}”, "
+                                "which the plan does not have.")  # fmt: skip
+            seconds = action.get("after_seconds")
+            if seconds is None:
+                seconds = int(float(action.get("after_days", 0)) * DAY)
+            cleaned[answer].append({
+                **{k: v for k, v in action.items() if k != "after_days"},
+                "after_seconds": int(seconds),
+            })  # fmt: skip
+    return cleaned
+
+
+def _rule(
+    registration_id: int, course_id: int | None, sequence: Sequence, topic_id: int | None,
+    rule: dict[str, Any],
+) -> TriggerRule:  # fmt: skip
+    try:
+        kind = TriggerKind(rule.get("kind", "event"))
+        action = RuleAction(rule.get("action", "start"))
+    except ValueError as error:
+        raise PlanError(f"A rule is not understood: {error}.") from None
+    fields = {name: rule.get(name) for name in _RULE_FIELDS}
+    topic = rule.get("topic", topic_id if not fields["activity_id"] else None)
+    if kind == TriggerKind.INACTIVE and (topic is None or not _positive(fields["inactive_days"])):
+        raise PlanError("An inactivity rule needs a topic and inactive_days (a whole number of "
+                        "days, at least 1).")  # fmt: skip
+    return TriggerRule(
+        registration_id=registration_id, course_id=course_id, sequence_id=sequence.id,
+        name=str(rule.get("name") or sequence.name), kind=kind, action=action,
+        topic_id=topic, **fields,
+    )  # fmt: skip
+
+
+def _positive(days: Any) -> bool:
+    return isinstance(days, int) and not isinstance(days, bool) and days >= 1

@@ -1,0 +1,34 @@
+"""The engine's tasks: the dispatcher (beat, and woken after commits), channel copies and
+the inactivity sweep (beat).
+
+Importing this module registers the engine as the hand-off's consumer (workers import it
+through ``TASK_MODULES``; ``create_app`` registers it for every process as well).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from lti_tool.events import handoff
+from lti_tool.extensions import db
+from lti_tool.mentoring import dispatch, inactivity, outgoing, rules, wake
+
+handoff.register(rules.on_events)
+
+
+@shared_task(name=wake.TASK)
+def dispatch_due() -> int:
+    """Deliver the deliveries that are due (safe to run any number of times at once)."""
+    return dispatch.dispatch_due(db.session())
+
+
+@shared_task(name=outgoing.SEND_COPIES)
+def send_copies(channel: str, delivery_ids: list[int], attempt: int = 1) -> int:
+    """Send delivered messages' copies by one channel (retried in later tasks)."""
+    return outgoing.send_copies(db.session(), channel, delivery_ids, attempt)
+
+
+@shared_task(name=inactivity.TASK)
+def start_inactive() -> int:
+    """Start inactivity rules' sequences for the learners who became inactive."""
+    return inactivity.sweep(db.session())

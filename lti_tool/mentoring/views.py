@@ -1,0 +1,57 @@
+"""One-click links from emails: answers and unsubscribing. GET asks to confirm (mail
+scanners fetch links, so nothing changes on GET); POST does it (an answer once; RFC 8058's
+one-click unsubscribe POSTs ``List-Unsubscribe=One-Click`` to the same address)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+
+from lti_tool.courses.models import Person
+from lti_tool.extensions import db
+from lti_tool.mentoring import answers, feed, links, preferences
+
+bp = Blueprint("mentoring", __name__, url_prefix="/mentoring")
+
+
+@bp.get("/a/<token>")
+def confirm_answer(token: str) -> ResponseReturnValue:
+    """Show what the link answers, with a button that records it."""
+    link = links.read(token)
+    item = feed.items(db.session(), [link.delivery_id]).get(link.delivery_id)
+    if item is None:
+        raise links.LinkTampered("This answer link names a message that does not exist.")
+    label = next((c.get("label") for c in item.choices if c.get("key") == link.answer), None)
+    return render_template("mentoring/answer.html", item=item, token=token,
+                           label=label or link.answer, recorded=False)  # fmt: skip
+
+
+@bp.post("/a/<token>")
+def record_answer(token: str) -> ResponseReturnValue:
+    """Record the link's answer (once); show the answer recorded."""
+    link = links.read(token)
+    session = db.session()
+    recorded = answers.record(session, link.delivery_id, link.answer, via="link")
+    session.commit()
+    item = feed.items(session, [link.delivery_id])[link.delivery_id]
+    return render_template("mentoring/answer.html", item=item, token=token,
+                           label=item.answer_label, recorded=True, new=recorded.new)  # fmt: skip
+
+
+@bp.get("/u/<token>")
+def confirm_unsubscribe(token: str) -> ResponseReturnValue:
+    """Ask the learner to confirm they want no more mentor emails."""
+    links.read_unsubscribe(token)
+    return render_template("mentoring/unsubscribe.html", token=token, done=False)
+
+
+@bp.post("/u/<token>")
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """Turn the learner's mentor emails off (their panel keeps every message)."""
+    person_id = links.read_unsubscribe(token)
+    session = db.session()
+    if session.get(Person, person_id) is None:
+        raise links.LinkTampered("This link to stop emails names nobody the tool knows.")
+    preferences.choose(session, person_id, email=False)
+    session.commit()
+    return render_template("mentoring/unsubscribe.html", token=token, done=True)

@@ -1,0 +1,1 @@
+"""Mentors: real people with a profile, paired with the learners they mentor."""

@@ -1,0 +1,1 @@
+"""Question threads: a learner asks, a mentor answers; unanswered questions escalate."""

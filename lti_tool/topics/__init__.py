@@ -1,0 +1,1 @@
+"""Topics: what was taught, and the activities that teach it."""
