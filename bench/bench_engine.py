@@ -30,7 +30,7 @@ from bench.engine_latency import course_with_learners, engine_settings, trigger_
 from bench.figures import Figure
 from bench.services import REDIS, app_on, celery_worker, redis_broker, wait_until, worker_ready
 from lti_tool import create_app
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.mentoring import dispatch, plans
 from lti_tool.mentoring.broadcast import broadcast
 from lti_tool.mentoring.matching import RuleIndex, RuleSpec
@@ -101,7 +101,7 @@ def _fanout_in_process() -> Figure:
             delivered = dispatch.dispatch_due(db.session())
             elapsed = time.perf_counter() - started
             assert delivered == LEARNERS, delivered
-            db.engine.dispose()
+            close_connections()
     return Figure("fanout_panel_10k_in_process", elapsed, "s")
 
 
@@ -120,7 +120,7 @@ def _fanout(broker: str) -> Figure:
                 scheduled = time.perf_counter() - started
                 wait_until(lambda: _delivered(app) == LEARNERS, 120, "10,000 deliveries")
                 elapsed = time.perf_counter() - started
-            db.engine.dispose()
+            close_connections()
     batch = app.config["MENTORING_DISPATCH_BATCH"]
     print(f"# fanout_panel_10k: scheduled in {scheduled:.2f} s, then delivered by one worker "
           f"(Redis, batches of {batch})", flush=True)  # fmt: skip

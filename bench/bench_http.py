@@ -18,7 +18,7 @@ import flask_migrate
 from bench.figures import Figure
 from lti_tool import create_app
 from lti_tool.devplatform.services import register_with_tool
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 
 REQUESTS = 2000
 
@@ -50,7 +50,7 @@ def run() -> Iterator[Figure]:
             latencies.append((time.perf_counter() - started) * 1000)
         yield Figure("readyz_p50", statistics.median(latencies), "ms")
         with app.app_context():
-            db.engine.dispose()
+            close_connections()
 
 
 def request_rate(client: object, path: str, count: int = REQUESTS) -> float:

@@ -40,7 +40,7 @@ from bench.services import gunicorn, redis_broker
 from lti_tool import create_app
 from lti_tool.courses.models import Course, Person
 from lti_tool.events import handoff
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.settings import ROOT
 from xapi import credentials
@@ -71,7 +71,7 @@ def run() -> Iterator[Figure]:
             db.session.commit()
             registration_id = registration.id
             made = credentials.create(db.session(), registration_id, "bench")
-            db.engine.dispose()
+            close_connections()
         headers = {
             "Authorization": "Basic "
             + base64.b64encode(f"{made.key}:{made.secret}".encode()).decode(),
@@ -90,7 +90,7 @@ def run() -> Iterator[Figure]:
                 started = time.perf_counter()
                 drained = handoff.hand_off(db.session())
                 drain_rate = drained / (time.perf_counter() - started)
-                db.engine.dispose()
+                close_connections()
             grown = _grow(url, registration_id, template) if kind == "PostgreSQL" else 0
             later = [_batch(template, BATCH) for _ in range(BATCHES)]
             grown_rate = BATCH * BATCHES / post.all(later)

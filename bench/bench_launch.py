@@ -33,7 +33,7 @@ from bench.figures import Figure
 from lti_tool import create_app
 from lti_tool.devplatform.directory import COURSES, role_in
 from lti_tool.devplatform.services import authorize, login_initiation, register_with_tool
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti import keysets
 
 LAUNCHES, WARM_UP = 400, 40
@@ -72,7 +72,7 @@ def run() -> Iterator[Figure]:
                 phases.append(phase_times)
         server.shutdown()
         with app.app_context():
-            db.engine.dispose()
+            close_connections()
     timings.sort()
     print(f"# launch on {kind}: {LAUNCHES} launches, {len(people)} people", flush=True)
     yield Figure("launch_p50", statistics.median(timings), "ms")

@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from bench.database import bench_database
 from bench.figures import Figure
 from lti_tool import create_app
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import PlatformRegistration
 from lti_tool.settings import ROOT
 from xapi import sources
@@ -83,7 +83,7 @@ def run() -> Iterator[Figure]:
             pull(session, source.id, settings)
             seconds = time.perf_counter() - started
             kept = session.scalar(select(func.count()).select_from(Statement))
-            db.engine.dispose()
+            close_connections()
     server.shutdown()
     if kept != STATEMENTS:
         raise RuntimeError(f"the poll kept {kept} statements of {STATEMENTS}")

@@ -28,7 +28,7 @@ from lti_tool import create_app
 from lti_tool.courses.models import Course, Enrollment
 from lti_tool.courses.syncs import CourseSync, SyncKind
 from lti_tool.devplatform.services import register_with_tool
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment
 from lti_tool.lti.storage import storage
 from lti_tool.roster.services import run_sync
@@ -104,7 +104,7 @@ def run() -> Iterator[Figure]:
             assert resync_writes == sync.written, (resync_writes, sync.written)
         server.shutdown()
         with app.app_context():
-            db.engine.dispose()
+            close_connections()
     print(f"# roster on {kind}: {MEMBERS} members, {sync.pages} pages", flush=True)
     yield Figure("roster_10k", timings[0], "s")
     yield Figure("roster_resync", timings[1], "s")

@@ -30,7 +30,7 @@ from bench.database import bench_database
 from bench.figures import Figure
 from bench.services import app_on, celery_worker, gunicorn, wait_until, worker_ready
 from lti_tool.courses.models import Course, Enrollment, Person, Role
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.mentoring import plans, rules
 from lti_tool.settings import ROOT
@@ -71,7 +71,7 @@ def trigger_to_panel(broker: str) -> Iterator[Figure]:
         with app.app_context():
             headers = _seed()
             ready = worker_ready(app)
-            db.engine.dispose()
+            close_connections()
         plain = url.replace("postgresql+psycopg://", "postgresql://")
         with celery_worker(settings, ready), gunicorn(settings) as port:
             poster = _Poster(port, headers)

@@ -34,6 +34,19 @@ class Session(FlaskSession):
 # Objects stay loaded after commit: a request goes on using what it read (no reload per
 # attribute); each request gets a fresh session, so nothing stale outlives it.
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session, "expire_on_commit": False})
+
+
+def close_connections() -> None:
+    """Give back this context's session and close every pooled connection (app context).
+
+    The session goes first: a connection still checked out when a pool is disposed is later
+    returned to the discarded pool and never closed.
+    """
+    db.session.remove()
+    for engine in db.engines.values():
+        engine.dispose()
+
+
 migrate = Migrate(
     directory=str(Path(__file__).parent / "migrations"),
     render_as_batch=True,  # SQLite alters tables by copying them

@@ -25,6 +25,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from lti_tool import create_app
 from lti_tool.clock import FixedClock
+from lti_tool.extensions import close_connections
 from lti_tool.extensions import db as _db
 from tests.helpers.services import REQUIRE_SERVICES
 from tests.helpers.smtp import Mailbox, smtp_server
@@ -98,8 +99,7 @@ def app_settings(database_url: str, instance_path: Path) -> dict[str, Any]:
 
 def _close_connections(application: Flask) -> None:
     with application.app_context():
-        for engine in _db.engines.values():
-            engine.dispose()
+        close_connections()
 
 
 @pytest.fixture(scope="session")

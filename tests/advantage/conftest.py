@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from lti_tool.courses.models import Course
 from lti_tool.devplatform.services import register_with_tool
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.lti.storage import storage
 from lti_tool.roster.services import run_sync
@@ -88,7 +88,7 @@ def served(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Served]:
         finally:
             server.shutdown()
             with app.app_context():
-                db.engine.dispose()
+                close_connections()
 
 
 @dataclass

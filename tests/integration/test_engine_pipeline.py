@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from lti_tool.database import read_only
 from lti_tool.events.models import LearningEvent
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.mentoring import answers, feed, plans, rules
 from lti_tool.mentoring.models import Delivery, Journey, Step
 from lti_tool.topics.services import add_topic
@@ -189,7 +189,7 @@ def pipeline(
             with celery.connection_for_write() as connection:
                 connection.default_channel.queue_delete(queue_name)
             with app.app_context():
-                db.engine.dispose()
+                close_connections()
 
 
 def _handed_off(pipeline: Pipeline) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from lti_tool.courses.models import Course, Person
 from lti_tool.events import handoff
 from lti_tool.events.handoff import HandedEvent
 from lti_tool.events.models import LearningEvent
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from tests.conftest import own_database
 from tests.helpers.services import service_url
@@ -73,7 +73,7 @@ def tenant(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Tenant]:
             auth = base64.b64encode(f"{made.key}:{made.secret}".encode()).decode()
             headers = {"Authorization": f"Basic {auth}", "X-Experience-API-Version": "1.0.3"}
             yield Tenant(app, url, registration.id, ana.id, course.id, headers)
-            db.engine.dispose()
+            close_connections()
 
 
 def _statement(**changes: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from lti_tool.courses.models import Course, Person
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.mentoring import dispatch, journeys, plans
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
@@ -79,5 +79,5 @@ def test_two_dispatchers_at_once_deliver_each_delivery_once(
                 select(func.count()).select_from(Delivery)
                 .where(Delivery.status == DeliveryStatus.DELIVERED)
             )  # fmt: skip
-            db.engine.dispose()
+            close_connections()
         assert sum(counts) == delivered == LEARNERS

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.courses.models import Course, Enrollment, Person, Role
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.mentors import pairing
 from lti_tool.mentors.models import MentorProfile, Mentorship
@@ -62,7 +62,7 @@ def school(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[School]:
             db.session.commit()
             ids = [p.id for p in people]
             yield School(app, url, course.id, ids[0], ids[1:])
-            db.engine.dispose()
+            close_connections()
 
 
 def _current(school: School) -> list[int]:
