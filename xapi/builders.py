@@ -133,6 +133,8 @@ class Rsvp(StrEnum):
     GOING = "going"
     MAYBE = "maybe"
     NOT_GOING = "not going"
+    #: Asked to go, but the session was full: on its waiting list.
+    WAITLISTED = "waitlisted"
 
 
 def asked_question(scene: Scene, *, question_id: int, text: str, at: datetime) -> dict[str, Any]:
@@ -164,11 +166,13 @@ def responded_to_survey(
 def rsvped(
     scene: Scene, *, session_id: int, rsvp_id: int, title: str, answer: Rsvp, at: datetime
 ) -> dict[str, Any]:
-    """The learner answered an invitation to a session (each change of mind is an RSVP)."""
+    """The learner answered an invitation to a session; each change of mind is an RSVP of its
+    own, told apart by its instant (to the millisecond)."""
     verb = UNREGISTERED if answer == Rsvp.NOT_GOING else REGISTERED
     activity = _activity(scene, "session", session_id, title, MEETING)
-    return _statement(scene, "rsvp", f"{session_id}:{rsvp_id}", verb=verb, activity=activity,
-                      at=at, result=Result(response=str(answer)))  # fmt: skip
+    key = f"{session_id}:{rsvp_id}:{answer.value}:{timestamp(at)}"
+    return _statement(scene, "rsvp", key, verb=verb, activity=activity, at=at,
+                      result=Result(response=str(answer)))  # fmt: skip
 
 
 def attended(

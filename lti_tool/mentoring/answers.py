@@ -4,7 +4,7 @@ again, escalate to the human mentor, stop the journey)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -16,7 +16,7 @@ from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.database import insert_new
 from lti_tool.errors import AppError, NotFound
-from lti_tool.mentoring import journeys
+from lti_tool.mentoring import journeys, surveys
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Delivery as DeliveryRow
 from lti_tool.mentoring.models import (
@@ -79,20 +79,56 @@ def record(
 
     ``person_id``, when given, must be the delivery's learner (the panel's check).
     """
-    item = items(session, [delivery_id]).get(delivery_id)
-    if item is None or (person_id is not None and item.person_id != person_id):
-        raise NotFound("There is no such message to answer.")
+    item = _answerable(session, delivery_id, person_id)
     if item.answer is not None:
         return Recorded(_response(session, delivery_id), False, item)
+    if item.kind in (MessageKind.SURVEY, MessageKind.SESSION):
+        raise NotAnAnswer(f"“{item.title}” is not answered with one choice: open it in your "
+                          "mentor panel.")  # fmt: skip
     label = next((c.get("label", answer) for c in item.choices if c.get("key") == answer), None)
     if label is None:
         raise NotAnAnswer(f"“{answer}” is not one of this question's answers.")
+    return _store(session, item, answer, label, via, text=text.strip()[:4000])
+
+
+def record_survey(
+    session: Session, delivery_id: int, form: Mapping[str, str], *, via: str,
+    person_id: int | None = None,
+) -> Recorded:  # fmt: skip
+    """Record the learner's answers to a survey once (``IncompleteSurvey`` if an item is
+    left out or answered with something it does not offer; nothing is stored then)."""
+    item = _answerable(session, delivery_id, person_id)
+    if item.kind != MessageKind.SURVEY:
+        raise NotAnAnswer(f"“{item.title}” is not a survey.")
+    if item.answer is not None:
+        return Recorded(_response(session, delivery_id), False, item)
+    questions = surveys.items_of(item.details)
+    given = surveys.read(questions, form)
+    return _store(session, item, SUBMITTED, surveys.summary(questions, given), via,
+                  answers=given)  # fmt: skip
+
+
+#: A survey's response key (its step's branches may act on it).
+SUBMITTED = "submitted"
+
+
+def _answerable(session: Session, delivery_id: int, person_id: int | None) -> FeedItem:
+    item = items(session, [delivery_id]).get(delivery_id)
+    if item is None or (person_id is not None and item.person_id != person_id):
+        raise NotFound("There is no such message to answer.")
+    return item
+
+
+def _store(
+    session: Session, item: FeedItem, answer: str, label: str, via: str, *, text: str = "",
+    answers: Mapping[str, Any] | None = None,
+) -> Recorded:  # fmt: skip
     now = clock.now()
-    row = {"delivery_id": delivery_id, "answer": answer, "text": text.strip()[:4000],
-           "via": via, "escalated": False, "answered_at": now}  # fmt: skip
+    row = {"delivery_id": item.delivery_id, "answer": answer, "text": text, "via": via,
+           "escalated": False, "answered_at": now, "answers": dict(answers or {})}  # fmt: skip
     if not insert_new(session, _RESPONSES, [row], keys=["delivery_id"], returning="id"):
-        return Recorded(_response(session, delivery_id), False, item)  # answered meanwhile
-    response = _response(session, delivery_id)
+        return Recorded(_response(session, item.delivery_id), False, item)  # answered meanwhile
+    response = _response(session, item.delivery_id)
     _emit(session, item, response, label, now)
     _follow_branches(session, item, response, label, now)
     return Recorded(response, True, item)

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
-from lti_tool.mentoring import dryrun, plans, rules
+from lti_tool.mentoring import dryrun, meetings, plans, rules, surveys
 from lti_tool.mentoring.broadcast import broadcast
 
 mentoring_cli = AppGroup("mentoring", help="Follow-up plans, trigger rules and broadcasts.")
@@ -99,6 +99,30 @@ def send_broadcast(course_id: int, sequence_id: int) -> None:
     started = broadcast(db.session(), course_id, sequence_id, by="an administrator")
     db.session.commit()
     click.echo(f"{started} learners reached.")
+
+
+@mentoring_cli.command("attended")
+@click.option("--session", "message_id", type=int, required=True,
+              help="The session (its message id).")  # fmt: skip
+@click.option("--course", "course_id", type=int, required=True,
+              help="The course a walk-in (who never answered) came from.")  # fmt: skip
+@click.argument("person_ids", type=int, nargs=-1, required=True)
+def attended(message_id: int, course_id: int, person_ids: tuple[int, ...]) -> None:
+    """Record who came to a session (each is told to the LRS once)."""
+    try:
+        marked = meetings.mark_attended(db.session(), message_id, course_id, person_ids)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{marked} newly recorded as present; {len(set(person_ids)) - marked} already were.")
+
+
+@mentoring_cli.command("survey-results")
+@click.argument("message_id", type=int)
+def survey_results(message_id: int) -> None:
+    """How learners answered each Likert and choice item of a survey."""
+    for item, counts in surveys.distribution(db.session(), message_id).items():
+        click.echo(f"{item}: " + ", ".join(f"{key} {n}" for key, n in counts.items()))
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -33,6 +33,7 @@ class FeedItem:
     """One delivered message as the learner sees it."""
 
     delivery_id: int
+    message_id: int
     person_id: int
     course_id: int
     kind: str
@@ -47,6 +48,8 @@ class FeedItem:
     details: dict[str, Any] = field(default_factory=dict)
     answer: str | None = None
     answer_text: str = ""
+    #: A survey's recorded answers, by item key.
+    answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def link(self) -> str | None:
@@ -64,7 +67,7 @@ class FeedItem:
 def _query() -> Any:
     mentor_name = func.coalesce(func.nullif(MentorProfile.display_name, ""), _Mentor.name, "")
     return (
-        select(Delivery, Message, Response.answer, Response.text, mentor_name,
+        select(Delivery, Message, Response.answer, Response.text, Response.answers, mentor_name,
                func.coalesce(Topic.name, ""), _Learner.given_name, _Learner.name)
         .join(Message, Message.id == Delivery.message_id)
         .join(Journey, Journey.id == Delivery.journey_id)
@@ -106,15 +109,16 @@ def items(session: Session, delivery_ids: Iterable[int]) -> dict[int, FeedItem]:
 
 
 def _item(row: Any) -> FeedItem:
-    delivery, message, answer, answer_text, mentor, topic, given_name, name = row
+    delivery, message, answer, answer_text, answers, mentor, topic, given_name, name = row
     first_name = given_name or (name or "").split(" ")[0] or "there"
     variables = {"first_name": first_name, "topic": topic, "mentor": mentor or "your mentor"}
     return FeedItem(
-        delivery_id=delivery.id, person_id=delivery.person_id, course_id=delivery.course_id,
+        delivery_id=delivery.id, message_id=message.id, person_id=delivery.person_id,
+        course_id=delivery.course_id,
         kind=str(message.kind), title=render.to_text(message.title, variables),
         html=render.to_html(message.body, variables),
         text=render.to_text(message.body, variables), mentor_name=mentor or "",
         topic=topic, delivered_at=delivery.delivered_at, unread=delivery.read_at is None,
         choices=list(message.choices or []), details=dict(message.details or {}),
-        answer=answer, answer_text=answer_text or "",
+        answer=answer, answer_text=answer_text or "", answers=dict(answers or {}),
     )  # fmt: skip

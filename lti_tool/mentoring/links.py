@@ -108,3 +108,28 @@ def read_unsubscribe(token: str) -> int:
             "This link to stop emails is incomplete or was changed. Use it exactly as it came "
             "in the email, or turn email off in your mentor panel's preferences."
         ) from None
+
+
+CALENDAR_SALT = "virtual-mentor.mentoring.calendar"
+CALENDAR_PREFIX = "/mentoring/c/"
+
+
+def calendar_path(delivery_id: int) -> str:
+    """The link an email gives to a session invitation's calendar file (it does not expire:
+    it only tells the session's time and place to the learner it was sent to)."""
+    token = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CALENDAR_SALT).dumps(
+        delivery_id
+    )
+    return f"{CALENDAR_PREFIX}{token}.ics"
+
+
+def read_calendar(token: str) -> int:
+    """The delivery a calendar token names; ``LinkTampered`` if it was changed."""
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CALENDAR_SALT)
+    try:
+        return int(serializer.loads(token))
+    except (BadSignature, ValueError, TypeError):
+        raise LinkTampered(
+            "This calendar link is incomplete or was changed. Use it exactly as it came in the "
+            "email, or add the session to your calendar from your mentor panel."
+        ) from None

@@ -274,6 +274,8 @@ class Response(Base):
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     #: When.
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    #: A survey's answers by item key: a Likert point (a number), a choice's key or a text.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class LearnerPreference(Timestamps, Base):
@@ -297,3 +299,44 @@ class LearnerPreference(Timestamps, Base):
     daily_cap: Mapped[int | None] = mapped_column(Integer)
     #: Whether copies go by email too (the panel always has them).
     email: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RsvpAnswer(StrEnum):
+    """A learner's answer to a session invitation, as stored."""
+
+    GOING = "going"
+    MAYBE = "maybe"
+    NOT_GOING = "not_going"
+    #: Asked to go while the session was full: next in line for a place.
+    WAITLISTED = "waitlisted"
+
+
+class Rsvp(Timestamps, Base):
+    """A learner's answer to a session (webinar, office hours, visit, 1:1) and whether they
+    came; one per session message and learner, changed when they change their mind."""
+
+    __tablename__ = "mentoring_rsvps"
+    __table_args__ = (Unique("message_id", "person_id"),)
+
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The session (a message of kind ``session``).
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_messages.id", ondelete="CASCADE"), index=True
+    )
+    #: The learner.
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    #: The course they were invited in.
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    #: The invitation they answered, if they answered one (a walk-in has none).
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentoring_deliveries.id", ondelete="SET NULL")
+    )
+    #: Their answer; none: they came without answering.
+    answer: Mapped[RsvpAnswer | None] = mapped_column(
+        enum_column(RsvpAnswer, "mentoring_rsvp_answer")
+    )
+    #: When they gave it (a waiting list is served in this order).
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When a mentor recorded them as present.
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

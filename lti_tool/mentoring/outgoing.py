@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ from lti_tool.courses.models import Course, Person
 from lti_tool.events.services import origin
 from lti_tool.lms.models import LmsConnection
 from lti_tool.lti.models import Deployment, PlatformRegistration
-from lti_tool.mentoring import feed, links
+from lti_tool.mentoring import feed, links, meetings
 from lti_tool.mentoring.channels.base import (
     Mentor,
     Outcome,
@@ -39,6 +40,7 @@ from lti_tool.mentoring.channels.base import (
 )
 from lti_tool.mentoring.channels.models import WebhookEndpoint
 from lti_tool.mentoring.channels.registry import build_registry
+from lti_tool.mentoring.models import MessageKind
 from lti_tool.mentoring.scheduling import Policy
 from xapi.outbox import tool_url
 
@@ -107,11 +109,12 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
         if item is None or person is None:
             continue
         name = person.name or " ".join(filter(None, [person.given_name, person.family_name]))
+        text, html = _with_kind_parts(item, person.time_zone, base)
         found.append(Outgoing(
             delivery_id=delivery_id, registration_id=person.registration_id,
             recipient=Recipient(person.id, name, person.email, person.subject,
                                 person.lms_user_id, person.time_zone, person.locale),
-            mentor=Mentor(item.mentor_name), subject=item.title, text=item.text, html=item.html,
+            mentor=Mentor(item.mentor_name), subject=item.title, text=text, html=html,
             answer_links=tuple(
                 (choice.get("label", choice["key"]), base + links.path(delivery_id, choice["key"]))
                 for choice in item.choices if "key" in choice
@@ -121,6 +124,40 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
             unsubscribe_url=base + links.unsubscribe_path(person.id),
         ))  # fmt: skip
     return found
+
+
+def _with_kind_parts(item: feed.FeedItem, zone: str | None, base: str) -> tuple[str, str]:
+    """The body as text and HTML, with what its kind adds: a session's time, place, join link
+    and calendar file; a survey's pointer to the panel, where it is answered."""
+    lines: list[tuple[str, str, str | None]] = []  # (label, text, link)
+    meeting = meetings.Meeting.of(item.details) if item.kind == MessageKind.SESSION else None
+    if meeting is not None:
+        lines += [("What", meeting.kind, None), ("When", meeting.when(zone), None)]
+        if meeting.place:
+            lines.append(("Where", meeting.place, None))
+        if meeting.url:
+            lines.append(("Join", meeting.url, meeting.url))
+        calendar = base + links.calendar_path(item.delivery_id)
+        lines.append(("Calendar", "Add to my calendar (.ics)", calendar))
+    elif item.kind == MessageKind.SURVEY:
+        lines.append(("Survey", "Answer it in your mentor panel (link below).", None))
+    if not lines:
+        return item.text, item.html
+    text = (
+        item.text.rstrip()
+        + "\n\n"
+        + "\n".join(
+            f"{label}: {shown}" + (f" {link}" if link and link != shown else "")
+            for label, shown, link in lines
+        )
+    )
+    rows = "".join(
+        f"<li><strong>{escape(label)}:</strong> "
+        + (f'<a href="{escape(link)}">{escape(shown)}</a>' if link else escape(shown))
+        + "</li>"
+        for label, shown, link in lines
+    )
+    return text, f"{item.html}\n<ul>{rows}</ul>"
 
 
 def course_page(course: Any) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import AppError
+from lti_tool.mentoring import meetings, surveys
 from lti_tool.mentoring.models import (
     Message,
     MessageKind,
@@ -75,10 +76,11 @@ def _step(
         kind = MessageKind(spec.get("kind", "tip"))
     except ValueError:
         raise PlanError(f"{where}: kind must be one of {', '.join(MessageKind)}.") from None
+    choices, details = _kind_parts(where, kind, spec)
     message = Message(
         registration_id=registration_id, kind=kind, topic_id=sequence.topic_id,
         title=str(spec.get("title") or kind.value.capitalize()), body=str(spec.get("body", "")),
-        choices=list(spec.get("choices") or []), details=dict(spec.get("details") or {}),
+        choices=choices, details=details,
     )  # fmt: skip
     session.add(message)
     session.flush()
@@ -88,6 +90,26 @@ def _step(
     return Step(sequence_id=sequence.id, key=str(step.get("key") or f"step-{number}"),
                 message_id=message.id, offset_seconds=offset,
                 branches=_branches(where, step.get("branches") or {}, keys))  # fmt: skip
+
+
+def _kind_parts(
+    where: str, kind: MessageKind, spec: dict[str, Any]
+) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """A message's answers and details as its kind needs them, checked: a survey's items,
+    a session's time and place (its answers are the RSVP's)."""
+    choices, details = list(spec.get("choices") or []), dict(spec.get("details") or {})
+    try:
+        if kind == MessageKind.SURVEY:
+            details["items"] = surveys.check(where, details)
+            return [], details
+        if kind == MessageKind.SESSION:
+            return list(meetings.RSVP_CHOICES), meetings.check(where, details)
+    except (surveys.SurveyWritten, meetings.SessionWritten) as error:
+        raise PlanError(error.message) from None
+    if kind == MessageKind.QUESTION and not choices:
+        raise PlanError(f"{where}: a question offers its answers as choices "
+                        '([{ key = "yes", label = "Yes" }, …]).')  # fmt: skip
+    return choices, details
 
 
 def _branches(where: str, branches: dict[str, Any], keys: set[str]) -> dict[str, Any]:

@@ -4,12 +4,13 @@ one-click unsubscribe POSTs ``List-Unsubscribe=One-Click`` to the same address).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool.courses.models import Person
 from lti_tool.extensions import db
-from lti_tool.mentoring import answers, feed, links, preferences
+from lti_tool.mentoring import answers, feed, links, meetings, preferences
+from lti_tool.mentoring.models import MessageKind
 
 bp = Blueprint("mentoring", __name__, url_prefix="/mentoring")
 
@@ -28,14 +29,38 @@ def confirm_answer(token: str) -> ResponseReturnValue:
 
 @bp.post("/a/<token>")
 def record_answer(token: str) -> ResponseReturnValue:
-    """Record the link's answer (once); show the answer recorded."""
+    """Record the link's answer (once; a session's RSVP may change); show what is recorded."""
     link = links.read(token)
     session = db.session()
+    item = feed.items(session, [link.delivery_id]).get(link.delivery_id)
+    if item is not None and item.kind == MessageKind.SESSION:
+        standing = meetings.rsvp(session, link.delivery_id, link.answer, via="link")
+        session.commit()
+        return render_template("mentoring/answer.html", item=item, token=token,
+                               label=standing.label, recorded=True, rsvp=standing)  # fmt: skip
     recorded = answers.record(session, link.delivery_id, link.answer, via="link")
     session.commit()
     item = feed.items(session, [link.delivery_id])[link.delivery_id]
     return render_template("mentoring/answer.html", item=item, token=token,
                            label=item.answer_label, recorded=True, new=recorded.new)  # fmt: skip
+
+
+@bp.get("/c/<token>.ics")
+def calendar(token: str) -> Response:
+    """A session invitation's calendar file, from the link in its email."""
+    delivery_id = links.read_calendar(token)
+    item = feed.items(db.session(), [delivery_id]).get(delivery_id)
+    if item is None or item.kind != MessageKind.SESSION:
+        raise links.LinkTampered("This calendar link names no session the tool knows.")
+    return calendar_file(item)
+
+
+def calendar_file(item: feed.FeedItem) -> Response:
+    """A session's .ics as a download (the panel's link and the email's)."""
+    body = meetings.calendar(item, host=request.host.split(":")[0])
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="session-{item.message_id}.ics"',
+    })  # fmt: skip
 
 
 @bp.get("/u/<token>")

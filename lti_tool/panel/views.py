@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from lti_tool import clock
+from lti_tool.errors import NotFound
 from lti_tool.extensions import db
 from lti_tool.lti.access import launch_required
-from lti_tool.mentoring import answers, feed
+from lti_tool.mentoring import answers, feed, meetings, preferences, resources, surveys
+from lti_tool.mentoring.views import calendar_file
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -17,9 +20,19 @@ bp = Blueprint("panel", __name__, url_prefix="/panel")
 def home() -> str:
     """Where a learner lands after launch: their mentor's messages, newest first."""
     session = db.session()
-    items = feed.feed(session, g.launch.course.id, g.launch.person.id)
+    person_id = g.launch.person.id
+    items = feed.feed(session, g.launch.course.id, person_id)
+    standings = meetings.standings(session, items, person_id)
+    zone = preferences.policies(session, [person_id], current_app.config)[person_id].zone
     session.commit()  # the unread ones are now read
-    return render_template("panel/home.html", items=items)
+    return render_template(
+        "panel/home.html", items=items, standings=standings, zone=zone,
+        meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=clock.now(),
+    )  # fmt: skip
+
+
+def _back(delivery_id: int) -> ResponseReturnValue:
+    return redirect(url_for("panel.home", lt=g.launch.token, _anchor=f"m{delivery_id}"), 303)
 
 
 @bp.post("/answer/<int:delivery_id>")
@@ -32,4 +45,47 @@ def answer(delivery_id: int) -> ResponseReturnValue:
         text=request.form.get("text", ""), person_id=g.launch.person.id,
     )  # fmt: skip
     session.commit()
-    return redirect(url_for("panel.home", lt=g.launch.token, _anchor=f"m{delivery_id}"), 303)
+    return _back(delivery_id)
+
+
+@bp.post("/survey/<int:delivery_id>")
+@launch_required()
+def survey(delivery_id: int) -> ResponseReturnValue:
+    """Record the learner's answers to a survey (all its items at once)."""
+    session = db.session()
+    answers.record_survey(session, delivery_id, request.form, via="panel",
+                          person_id=g.launch.person.id)  # fmt: skip
+    session.commit()
+    return _back(delivery_id)
+
+
+@bp.post("/rsvp/<int:delivery_id>")
+@launch_required()
+def rsvp(delivery_id: int) -> ResponseReturnValue:
+    """Record (or change) the learner's answer to a session invitation."""
+    session = db.session()
+    meetings.rsvp(session, delivery_id, request.form.get("answer", ""), via="panel",
+                  person_id=g.launch.person.id)  # fmt: skip
+    session.commit()
+    return _back(delivery_id)
+
+
+@bp.get("/calendar/<int:delivery_id>.ics")
+@launch_required()
+def calendar(delivery_id: int) -> Response:
+    """The session as a calendar file, for the learner it was sent to."""
+    item = feed.items(db.session(), [delivery_id]).get(delivery_id)
+    if item is None or item.person_id != g.launch.person.id:
+        raise NotFound("There is no such session invitation.")
+    return calendar_file(item)
+
+
+@bp.get("/open/<int:delivery_id>")
+@launch_required()
+def open_resource(delivery_id: int) -> ResponseReturnValue:
+    """Go to a resource the mentor sent, telling the LRS it was opened; only ever to the
+    resource's own address (never one given in the request)."""
+    session = db.session()
+    target = resources.opened(session, delivery_id, g.launch.person.id)
+    session.commit()
+    return redirect(target, 303)

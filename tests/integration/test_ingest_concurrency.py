@@ -22,13 +22,13 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.courses.models import Course, Person
+from lti_tool.courses.models import Person
 from lti_tool.events import handoff
 from lti_tool.events.handoff import HandedEvent
 from lti_tool.events.models import LearningEvent
 from lti_tool.extensions import close_connections, db
-from lti_tool.lti.models import Deployment, PlatformRegistration
 from tests.conftest import own_database
+from tests.helpers.seed import platform_course
 from tests.helpers.services import service_url
 from xapi import credentials
 from xapi.models import Statement
@@ -56,18 +56,9 @@ def tenant(make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Tenant]:
         app = make_app(DATABASE_URL=url, BROKER_URL="memory://")
         with app.app_context():
             flask_migrate.upgrade()
-            registration = PlatformRegistration(
-                issuer=MOODLE, client_id="c", name="Moodle", auth_login_url=f"{MOODLE}/a",
-                auth_token_url=f"{MOODLE}/t", key_set_url=f"{MOODLE}/k",
-            )  # fmt: skip
-            db.session.add(registration)
-            db.session.flush()
-            deployment = Deployment(registration_id=registration.id, deployment_id="1")
-            db.session.add(deployment)
-            db.session.flush()
-            course = Course(deployment_id=deployment.id, context_id="2", title="Course 2")
+            registration, course = platform_course(db.session(), MOODLE, "Course 2")
             ana = Person(registration_id=registration.id, subject="3", name="Ana")
-            db.session.add_all([course, ana])
+            db.session.add(ana)
             db.session.commit()
             made = credentials.create(db.session(), registration.id, "Moodle logstore")
             auth = base64.b64encode(f"{made.key}:{made.secret}".encode()).decode()

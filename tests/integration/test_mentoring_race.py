@@ -12,12 +12,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.courses.models import Course, Person
+from lti_tool.courses.models import Person
 from lti_tool.extensions import close_connections, db
-from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.mentoring import dispatch, journeys, plans
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from tests.conftest import own_database
+from tests.helpers.seed import platform_course
 from tests.helpers.services import service_url
 
 LEARNERS = 300
@@ -25,20 +25,10 @@ LEARNERS = 300
 
 def _seed(app: Flask) -> None:
     with app.app_context():
-        registration = PlatformRegistration(
-            issuer="https://lms.example.org", client_id="c", name="LMS",
-            auth_login_url="https://lms.example.org/a", auth_token_url="https://lms.example.org/t",
-            key_set_url="https://lms.example.org/k",
-        )  # fmt: skip
-        db.session.add(registration)
-        db.session.flush()
-        deployment = Deployment(registration_id=registration.id, deployment_id="1")
-        db.session.add(deployment)
-        db.session.flush()
-        course = Course(deployment_id=deployment.id, context_id="2", title="Course")
+        registration, course = platform_course(db.session())
         people = [Person(registration_id=registration.id, subject=str(n), time_zone="UTC")
                   for n in range(LEARNERS)]  # fmt: skip
-        db.session.add_all([course, *people])
+        db.session.add_all(people)
         db.session.flush()
         sequence, _rules = plans.store(db.session(), registration.id, {"name": "Welcome", "steps": [
             {"key": "hello", "offset_days": 0, "message": {"kind": "welcome", "title": "Hi"}},
