@@ -5,6 +5,7 @@ Playwright's own browser download is never used; tests skip (fail in CI) without
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,18 @@ def strict_browser(playwright: Any) -> Iterator[Any]:
     chromium = _launch(playwright, "--test-third-party-cookie-phaseout")
     yield chromium
     chromium.close()
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """Save the tab as a PNG under ``test-artifacts/`` (VM_TEST_ARTIFACTS), named after the
+    test, for a person to look at after the run; the path saved."""
+    folder = Path(os.environ.get("VM_TEST_ARTIFACTS", "test-artifacts"))
+
+    def take(name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
