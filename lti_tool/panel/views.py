@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from lti_tool.extensions import db
@@ -17,7 +17,8 @@ bp = Blueprint("panel", __name__, url_prefix="/panel")
 def home() -> str:
     """Where a learner lands after launch: their mentor's messages, newest first."""
     session = db.session()
-    items = feed.feed(session, g.launch.course.id, g.launch.person.id)
+    items = feed.feed(session, g.launch.course.id, g.launch.person.id,
+                      embed_hosts=current_app.config["MENTORING_EMBED_HOSTS"])  # fmt: skip
     session.commit()  # the unread ones are now read
     return render_template("panel/home.html", items=items)
 
