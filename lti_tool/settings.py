@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lti_tool.mentoring import embeds
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = ROOT / "config" / "default.toml"
 ENV_PREFIX = "VM_"
@@ -62,6 +64,7 @@ def validate(settings: Mapping[str, Any]) -> None:
     if env == "production":
         problems.extend(_production_problems(settings))
     problems.extend(_smtp_problems(settings, production=env == "production"))
+    problems.extend(_embed_host_problems(settings["MENTORING_EMBED_HOSTS"]))
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 
@@ -106,6 +109,18 @@ def _smtp_problems(settings: Mapping[str, Any], *, production: bool) -> list[str
     return problems
 
 
+def _embed_host_problems(hosts: Any) -> list[str]:
+    if not isinstance(hosts, list) or not all(isinstance(host, str) for host in hosts):
+        return ["VM_MENTORING_EMBED_HOSTS must be a list of hosts (comma-separated in the "
+                "environment)."]  # fmt: skip
+    return [
+        f"VM_MENTORING_EMBED_HOSTS has {host!r}, which is not a host: write youtube.com, "
+        ".example.org (it and its subdomains) or host:port."
+        for host in hosts
+        if embeds.parse_host(host) is None
+    ]
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -136,7 +151,7 @@ def _merge(settings: dict[str, Any], overrides: Mapping[str, Any], source: str) 
 
 
 def _coerce(raw: str, default: Any, var: str) -> Any:
-    """Read an environment string as the type of the setting's default."""
+    """Read an environment string as the type of the setting's default (a list: comma-separated)."""
     if isinstance(default, bool):
         lowered = raw.strip().lower()
         if lowered in _TRUE | _FALSE:
@@ -148,4 +163,6 @@ def _coerce(raw: str, default: Any, var: str) -> Any:
         except ValueError:
             kind = "a whole number" if isinstance(default, int) else "a number"
             raise ConfigError(f"{var} must be {kind}, not {raw!r}.") from None
+    if isinstance(default, list):
+        return [item.strip() for item in raw.split(",") if item.strip()]
     return raw

@@ -46,6 +46,13 @@ def test_load_order_file_then_environment_then_test_overrides(tmp_path: Path) ->
         ("VM_DEMO_CLOCK", "YES", "DEMO_CLOCK", True),
         ("VM_DATABASE_POOL_SIZE", "12", "DATABASE_POOL_SIZE", 12),
         ("VM_LOG_LEVEL", "debug", "LOG_LEVEL", "debug"),
+        (
+            "VM_MENTORING_EMBED_HOSTS",
+            " youtu.be, .example.org ,",
+            "MENTORING_EMBED_HOSTS",
+            ["youtu.be", ".example.org"],
+        ),
+        ("VM_MENTORING_EMBED_HOSTS", "", "MENTORING_EMBED_HOSTS", []),
     ],
 )
 def test_environment_values_take_the_type_of_the_setting(
@@ -122,6 +129,26 @@ def test_every_production_problem_is_reported_at_once() -> None:
         "VM_DEMO_CLOCK",
     ):
         assert setting in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("hosts", "named"),
+    [
+        ("https://youtube.com", "VM_MENTORING_EMBED_HOSTS has 'https://youtube.com', which is not"),
+        ("youtube.com,*.example.org", r"has '\*\.example\.org'"),
+        (".org", "has '.org'"),
+    ],
+)
+def test_embed_hosts_that_are_not_hosts_are_refused(hosts: str, named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        validate(load_settings(environ={"VM_MENTORING_EMBED_HOSTS": hosts}))
+
+
+def test_embed_hosts_from_a_file_must_be_a_list(tmp_path: Path) -> None:
+    config_file = tmp_path / "site.toml"
+    config_file.write_text('[mentoring]\nembed_hosts = "youtube.com"\n')
+    with pytest.raises(ConfigError, match="VM_MENTORING_EMBED_HOSTS must be a list of hosts"):
+        validate(load_settings(environ={"VM_CONFIG_FILE": str(config_file)}))
 
 
 def test_unknown_environment_name_is_refused() -> None:

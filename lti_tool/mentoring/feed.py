@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session, aliased
 
 from lti_tool import clock
 from lti_tool.courses.models import Person
-from lti_tool.mentoring import render
+from lti_tool.mentoring import embeds, render
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
     Journey,
     Message,
+    MessageKind,
     Response,
     Sequence,
 )
@@ -50,6 +51,8 @@ class FeedItem:
     answer_text: str = ""
     #: A survey's recorded answers, by item key.
     answers: dict[str, Any] = field(default_factory=dict)
+    #: The player address a resource plays at in the panel (``embeds.embed_url``), if any.
+    embed: str | None = None
 
     @property
     def link(self) -> str | None:
@@ -81,10 +84,12 @@ def _query() -> Any:
 
 
 def feed(
-    session: Session, course_id: int, person_id: int, *, limit: int = 50, mark_read: bool = True
-) -> list[FeedItem]:
+    session: Session, course_id: int, person_id: int, *, limit: int = 50, mark_read: bool = True,
+    embed_hosts: Iterable[str] = (),
+) -> list[FeedItem]:  # fmt: skip
     """The learner's delivered messages in the course, newest first; unread ones say so
-    and are marked read (unless ``mark_read`` is false)."""
+    and are marked read (unless ``mark_read`` is false). Resources that are videos on
+    ``embed_hosts`` (``VM_MENTORING_EMBED_HOSTS``) carry their player address."""
     rows = session.execute(
         _query()
         .where(Delivery.course_id == course_id, Delivery.person_id == person_id,
@@ -92,7 +97,8 @@ def feed(
         .order_by(Delivery.delivered_at.desc(), Delivery.id.desc())
         .limit(limit)
     ).all()  # fmt: skip
-    found = [_item(row) for row in rows]
+    hosts = list(embed_hosts)
+    found = [_item(row, hosts) for row in rows]
     unread = [item.delivery_id for item in found if item.unread]
     if mark_read and unread:
         session.execute(
@@ -108,8 +114,9 @@ def items(session: Session, delivery_ids: Iterable[int]) -> dict[int, FeedItem]:
     return {row[0].id: _item(row) for row in rows}
 
 
-def _item(row: Any) -> FeedItem:
+def _item(row: Any, embed_hosts: list[str] | None = None) -> FeedItem:
     delivery, message, answer, answer_text, answers, mentor, topic, given_name, name = row
+    details = dict(message.details or {})
     first_name = given_name or (name or "").split(" ")[0] or "there"
     variables = {"first_name": first_name, "topic": topic, "mentor": mentor or "your mentor"}
     return FeedItem(
@@ -119,6 +126,16 @@ def _item(row: Any) -> FeedItem:
         html=render.to_html(message.body, variables),
         text=render.to_text(message.body, variables), mentor_name=mentor or "",
         topic=topic, delivered_at=delivery.delivered_at, unread=delivery.read_at is None,
-        choices=list(message.choices or []), details=dict(message.details or {}),
+        choices=list(message.choices or []), details=details,
         answer=answer, answer_text=answer_text or "", answers=dict(answers or {}),
+        embed=_embed(message, details, embed_hosts),
     )  # fmt: skip
+
+
+def _embed(message: Message, details: dict[str, Any], hosts: list[str] | None) -> str | None:
+    """A resource's player address: a YouTube or Vimeo page's wherever its type says, another
+    allowed https page's only for a video or a webinar."""
+    if not hosts or message.kind != MessageKind.RESOURCE:
+        return None
+    url = str(details.get("url") or "")
+    return embeds.embed_url(url, hosts, as_is=str(details.get("type")) in embeds.PLAYABLE_TYPES)

@@ -20,6 +20,7 @@ completion = true              # topic defaults to the plan's
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,14 @@ def _step(
         kind = MessageKind(spec.get("kind", "tip"))
     except ValueError:
         raise PlanError(f"{where}: kind must be one of {', '.join(MessageKind)}.") from None
-    choices, details = _kind_parts(where, kind, spec)
+    details = dict(spec.get("details") or {})
+    if kind == MessageKind.RESOURCE and not _web_address(url := details.get("url")):
+        if url in (None, ""):
+            raise PlanError(f"{where}: a resource needs details.url, the web address "
+                            "(https:// or http://) it links to.")  # fmt: skip
+        raise PlanError(f"{where}: a resource's details.url must be a web address starting "
+                        f"with https:// or http://, not {url!r}.")  # fmt: skip
+    choices, details = _kind_parts(where, kind, {**spec, "details": details})
     message = Message(
         registration_id=registration_id, kind=kind, topic_id=sequence.topic_id,
         title=str(spec.get("title") or kind.value.capitalize()), body=str(spec.get("body", "")),
@@ -152,6 +160,16 @@ def _rule(
         name=str(rule.get("name") or sequence.name), kind=kind, action=action,
         topic_id=topic, **fields,
     )  # fmt: skip
+
+
+def _web_address(url: Any) -> bool:
+    """Whether ``url`` is an http(s) address with a host (what the panel links to)."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return False
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # a malformed IPv6 address
+        return False
 
 
 def _positive(days: Any) -> bool:

@@ -21,7 +21,8 @@ def home() -> str:
     """Where a learner lands after launch: their mentor's messages, newest first."""
     session = db.session()
     person_id = g.launch.person.id
-    items = feed.feed(session, g.launch.course.id, person_id)
+    items = feed.feed(session, g.launch.course.id, person_id,
+                      embed_hosts=current_app.config["MENTORING_EMBED_HOSTS"])  # fmt: skip
     standings = meetings.standings(session, items, person_id)
     zone = preferences.policies(session, [person_id], current_app.config)[person_id].zone
     session.commit()  # the unread ones are now read
