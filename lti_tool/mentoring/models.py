@@ -299,6 +299,8 @@ class LearnerPreference(Timestamps, Base):
     daily_cap: Mapped[int | None] = mapped_column(Integer)
     #: Whether copies go by email too (the panel always has them).
     email: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The language they read the tool in (``preferences.LANGUAGES``); none: the launch's.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
 
 class RsvpAnswer(StrEnum):

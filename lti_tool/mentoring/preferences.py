@@ -1,17 +1,48 @@
 """Each learner's preferences as the dispatcher applies them: stored choices over the
-tool's defaults (``[mentoring]`` settings), the zone defaulting to the person's."""
+tool's defaults (``[mentoring]`` settings), the zone defaulting to the person's; and the
+checks a learner's choices pass before they are stored."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Person
-from lti_tool.mentoring.models import LearnerPreference
+from lti_tool.errors import AppError
+from lti_tool.mentoring.models import LearnerPreference, MessageKind
 from lti_tool.mentoring.scheduling import Policy, parse_hhmm
+
+#: The languages the tool speaks, by code, in their own words; the first is the fallback.
+LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français"}
+#: The message kinds a learner may opt out of: all but the welcome, which says once who
+#: their mentor is and how to reach them.
+CATEGORIES: tuple[str, ...] = tuple(k.value for k in MessageKind if k is not MessageKind.WELCOME)
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+class InvalidPreference(AppError, ValueError):
+    """A choice the tool cannot store (a ValueError too, as a bad time always was)."""
+
+
+@cache
+def zones() -> list[str]:
+    """Every IANA time zone this system knows, sorted."""
+    return sorted(available_timezones())
+
+
+def language(chosen: str | None, launch_locale: str | None) -> str:
+    """The language to show: the learner's choice, else the launch's if the tool speaks it
+    (``fr-CA`` is ``fr``), else the first of ``LANGUAGES``."""
+    for code in (chosen, (launch_locale or "").replace("_", "-").split("-")[0].lower()):
+        if code in LANGUAGES:
+            return code
+    return next(iter(LANGUAGES))
 
 
 def defaults(config: Mapping[str, Any]) -> Policy:
@@ -54,9 +85,9 @@ def _policy(base: Policy, person_zone: str | None, chosen: LearnerPreference | N
 
 def choose(session: Session, person_id: int, **choices: Any) -> LearnerPreference:
     """Store a learner's choices (``time_zone``, ``quiet_start``, ``quiet_end``,
-    ``opted_out``, ``daily_cap``, ``email``); others keep what they were."""
-    for name in ("quiet_start", "quiet_end"):
-        parse_hhmm(choices.get(name))  # a bad time raises ValueError before anything is stored
+    ``opted_out``, ``daily_cap``, ``email``, ``locale``); others keep what they were. A
+    choice the tool cannot use raises InvalidPreference before anything is stored."""
+    _check(choices)
     preference = session.get(LearnerPreference, person_id)
     if preference is None:
         preference = LearnerPreference(person_id=person_id, opted_out=[], email=True)
@@ -65,3 +96,18 @@ def choose(session: Session, person_id: int, **choices: Any) -> LearnerPreferenc
         setattr(preference, name, value)
     session.flush()
     return preference
+
+
+def _check(choices: Mapping[str, Any]) -> None:
+    for name, label in (("quiet_start", "start"), ("quiet_end", "end")):
+        value = choices.get(name)
+        if value and not _HHMM.fullmatch(value):
+            raise InvalidPreference(f"The quiet hours {label} “{value}” is not a time: "
+                                    "use hours and minutes, such as 21:30.")  # fmt: skip
+    if (zone := choices.get("time_zone")) and zone not in zones():
+        raise InvalidPreference(f"“{zone}” is not a time zone we know: pick one from the list.")
+    for kind in choices.get("opted_out") or ():
+        if kind not in CATEGORIES:
+            raise InvalidPreference(f"“{kind}” is not a kind of message you can turn off.")
+    if (code := choices.get("locale")) and code not in LANGUAGES:
+        raise InvalidPreference(f"“{code}” is not a language the tool offers.")

@@ -90,3 +90,8 @@ def open_resource(delivery_id: int) -> ResponseReturnValue:
     target = resources.opened(session, delivery_id, g.launch.person.id)
     session.commit()
     return redirect(target, 303)
+
+
+# Pages kept in their own modules register their routes on ``bp`` when imported.
+from lti_tool.panel import preferences as _preferences_pages  # noqa: E402, F401
+from lti_tool.panel import updates as _updates  # noqa: E402, F401
