@@ -31,14 +31,15 @@ PLAN = {"name": "Week 1", "steps": [
 ]}  # fmt: skip
 
 
-def _send_to_ada(app: Flask) -> None:
+def _send_to_ada(app: Flask, plan: dict[str, Any] | None = None) -> None:
+    """Start a plan (``PLAN`` by default) for the demo learner Ada and deliver what is due."""
     with app.app_context():
         ada, course_id = db.session.execute(
             select(Person, Enrollment.course_id).join(Enrollment, Enrollment.person_id == Person.id)
             .where(Person.given_name == "Ada")
         ).one()  # fmt: skip
         course = db.session.get_one(Course, course_id)
-        sequence, _rules = plans.store(db.session(), ada.registration_id, PLAN)
+        sequence, _rules = plans.store(db.session(), ada.registration_id, plan or PLAN)
         journeys.start(db.session(), [journeys.Start(sequence.id, course.id, ada.id, "test")])
         db.session.commit()
         dispatch.dispatch_due(db.session())

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.browser import test_panel_messages
 from tests.browser.conftest import axe_violations
 from tests.browser.test_launch import _open
 from tests.browser.test_panel_messages import _send_to_ada
@@ -23,7 +22,6 @@ WEEK_2 = {"name": "Week 2", "steps": [{"key": "tip", "offset_days": 0, "message"
 
 def test_a_learner_sets_quiet_hours_asks_why_and_is_told_of_news(
     page: Any, live_app: tuple[Flask, str], screenshot: Callable[[str], Path],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     app, url = live_app
     _open(page, url, "demo-learner-1", "1")  # Ada launches once: now the tool knows her
@@ -56,8 +54,7 @@ def test_a_learner_sets_quiet_hours_asks_why_and_is_told_of_news(
     frame.get_by_role("link", name="Back to your messages").click()
     frame.locator("h2", has_text="Messages from your mentor").wait_for()
     assert frame.get_by_role("status").inner_text() == ""
-    monkeypatch.setattr(test_panel_messages, "PLAN", WEEK_2)
-    _send_to_ada(app)
+    _send_to_ada(app, WEEK_2)
     frame.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     frame.get_by_role("link", name="Show them").click()
     frame.locator("h3", has_text="Breathe before you answer").wait_for()
