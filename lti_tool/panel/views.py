@@ -11,6 +11,7 @@ from lti_tool.extensions import db
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import answers, feed, meetings, preferences, resources, surveys
 from lti_tool.mentoring.views import calendar_file
+from lti_tool.panel import own
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -18,17 +19,20 @@ bp = Blueprint("panel", __name__, url_prefix="/panel")
 @bp.get("/")
 @launch_required()
 def home() -> str:
-    """Where a learner lands after launch: their mentor's messages, newest first."""
+    """Where a learner lands after launch: their mentor, agreement and questions on top, then
+    their mentor's messages, newest first."""
     session = db.session()
     person_id = g.launch.person.id
     items = feed.feed(session, g.launch.course.id, person_id,
                       embed_hosts=current_app.config["MENTORING_EMBED_HOSTS"])  # fmt: skip
     standings = meetings.standings(session, items, person_id)
     zone = preferences.policies(session, [person_id], current_app.config)[person_id].zone
+    top = own.top(session, g.launch.course.id, person_id)
     session.commit()  # the unread ones are now read
     return render_template(
         "panel/home.html", items=items, standings=standings, zone=zone,
         meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=clock.now(),
+        top=top,
     )  # fmt: skip
 
 

@@ -1,0 +1,162 @@
+"""What the panel shows a learner of their own: their mentor, their mentoring agreement and
+their questions. Every lookup is scoped by the launch's course and learner, so an id of
+someone else's thread or agreement is simply not found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from lti_tool import clock
+from lti_tool.courses.models import Person
+from lti_tool.errors import NotFound
+from lti_tool.mentors.models import Channel, MentoringAgreement, MentorProfile, Mentorship
+from lti_tool.mentors.services import Mentor, mentor_for
+from lti_tool.threads import listing
+from lti_tool.threads.models import AuthorRole, Thread, ThreadStatus
+
+#: A thread's status as the learner reads it.
+STATUS_WORDS = {
+    ThreadStatus.WAITING: "Waiting for an answer",
+    ThreadStatus.ANSWERED: "Answered",
+    ThreadStatus.CLOSED: "Closed",
+}
+#: The agreement's channels as the learner reads them.
+CHANNEL_WORDS = {
+    Channel.PANEL: "Messages in this panel",
+    Channel.EMAIL: "Email",
+    Channel.VIDEO: "Video calls",
+    Channel.PHONE: "Phone",
+    Channel.IN_PERSON: "In person",
+}
+#: The terms the learner writes: the shared ones and their own expectations.
+LEARNER_TERMS = ("goals", "meeting_frequency", "preferred_channel", "mentee_expectations")
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One of the learner's threads as their panel lists it."""
+
+    thread: Thread
+    #: Its status in words.
+    status: str
+    #: How long ago it was asked, in words ("3 hours").
+    asked: str
+    #: How long it has waited for a mentor, in words; none unless waiting.
+    waiting: str | None
+    #: A mentor replied and the learner has not opened it since.
+    new_reply: bool
+
+
+@dataclass(frozen=True)
+class Top:
+    """The top of the learner's panel: their mentor, an agreement to accept, their questions."""
+
+    mentor: Mentor | None
+    #: The agreement with their current mentor, while the learner has not accepted it.
+    agreement: MentoringAgreement | None
+    questions: list[Question]
+    #: How many questions have a reply the learner has not read.
+    unread: int
+
+    @property
+    def initials(self) -> str:
+        """The mentor's initials, shown where they have no photo."""
+        words = self.mentor.name.split() if self.mentor else []
+        return "".join(word[0] for word in words[:2]).upper()
+
+
+def top(session: Session, course_id: int, learner_id: int) -> Top:
+    """Everything the top of the panel shows the learner, in one place."""
+    found = agreement(session, course_id, learner_id)
+    due = found if found is not None and found.accepted_by_mentee_at is None else None
+    return Top(
+        mentor=mentor_for(session, course_id, learner_id), agreement=due,
+        questions=questions(session, course_id, learner_id),
+        unread=listing.unread_count(session, course_id, learner_id),
+    )  # fmt: skip
+
+
+def questions(session: Session, course_id: int, learner_id: int) -> list[Question]:
+    """The learner's threads in the course, newest first, with their status and age."""
+    now = clock.now()
+    return [
+        Question(
+            thread=row.thread,
+            status=STATUS_WORDS[row.thread.status],
+            asked=age(now - row.thread.opened_at),
+            waiting=age(row.waiting_for) if row.waiting_for is not None else None,
+            new_reply=row.thread.learner_unread_at is not None,
+        )
+        for row in listing.for_learner(session, course_id, learner_id)
+    ]
+
+
+def thread(session: Session, course_id: int, learner_id: int, thread_id: int) -> Thread:
+    """The learner's own thread in the course; anyone else's is not found."""
+    found = session.scalar(
+        select(Thread).where(
+            Thread.id == thread_id, Thread.course_id == course_id, Thread.learner_id == learner_id
+        )
+    )
+    if found is None:
+        raise NotFound("You have no such question in this course.")
+    return found
+
+
+def author_names(session: Session, found: Thread) -> dict[int, str]:
+    """Who wrote each post of the thread, by person id: "You" for the learner, a mentor by
+    the name on their profile (else the name the platform sent)."""
+    mentors = {p.author_id for p in found.posts if p.author_role is AuthorRole.MENTOR}
+    rows = session.execute(
+        select(Person, MentorProfile.display_name)
+        .outerjoin(MentorProfile, MentorProfile.person_id == Person.id)
+        .where(Person.id.in_(mentors))
+    ).all()
+    names = {person.id: shown or person.display_name for person, shown in rows}
+    return {**names, found.learner_id: "You"}
+
+
+def agreement(
+    session: Session, course_id: int, learner_id: int, agreement_id: int | None = None
+) -> MentoringAgreement | None:
+    """The learner's agreement with their current mentor in the course, if one was opened
+    (and, given ``agreement_id``, only if it is that one)."""
+    query = (
+        select(MentoringAgreement)
+        .join(Mentorship, and_(
+            Mentorship.course_id == MentoringAgreement.course_id,
+            Mentorship.mentee_id == MentoringAgreement.mentee_id,
+            Mentorship.mentor_id == MentoringAgreement.mentor_id,
+            Mentorship.ended_at.is_(None),
+        ))
+        .where(MentoringAgreement.course_id == course_id,
+               MentoringAgreement.mentee_id == learner_id)
+    )  # fmt: skip
+    if agreement_id is not None:
+        query = query.where(MentoringAgreement.id == agreement_id)
+    return session.scalar(query)
+
+
+def own_agreement(
+    session: Session, course_id: int, learner_id: int, agreement_id: int | None = None
+) -> MentoringAgreement:
+    """``agreement``, or ``NotFound`` in words when the learner has none (or not that one)."""
+    found = agreement(session, course_id, learner_id, agreement_id)
+    if found is None:
+        raise NotFound("You have no mentoring agreement in this course yet.")
+    return found
+
+
+def age(delta: timedelta) -> str:
+    """A duration in its largest whole unit, as a person reads it at a glance ("3 hours")."""
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in _UNITS:
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "less than a minute"
