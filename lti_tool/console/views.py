@@ -119,5 +119,5 @@ def _when(sync: CourseSync) -> str:
     return f" on {finished:%d %b %Y at %H:%M} UTC" if finished else ""
 
 
-# The plan pages register their routes on ``bp``; imported last, as they import ``bp``.
-from lti_tool.console import plans as _plans  # noqa: E402, F401
+# The console's other pages register their routes on ``bp``; imported last, as they import it.
+from lti_tool.console import plans, results, roster, sessions  # noqa: E402, F401
