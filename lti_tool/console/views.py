@@ -117,3 +117,7 @@ def sync_status(kind: SyncKind, sync: CourseSync | None) -> dict[str, Any]:
 def _when(sync: CourseSync) -> str:
     finished = sync.finished_at
     return f" on {finished:%d %b %Y at %H:%M} UTC" if finished else ""
+
+
+# The inbox and snippet pages register their routes on ``bp``; imported last, as they use it.
+from lti_tool.console import inbox, snippet_pages  # noqa: E402, F401
