@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata Alembic sees is always complete."""
 
+from lti_tool.console.models import MentorSnippet
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.devplatform.models import DevDeepLink, DevLineItem, DevPlatformKey, DevScore
@@ -68,6 +69,7 @@ __all__ = [
     "LrsPurpose",
     "LrsSource",
     "MentorProfile",
+    "MentorSnippet",
     "MentoringAgreement",
     "Mentorship",
     "Message",
