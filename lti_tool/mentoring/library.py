@@ -101,8 +101,9 @@ def store_plan(
     _check_shape(plan)
     topics = {topic.id: topic for topic in usable_topics(session, registration_id, course_id)}
     wanted = [plan.get("topic"), *(rule.get("topic") for rule in plan.get("rules") or [])]
+    by_name = {topic.name: topic for topic in topics.values()}
     for topic_id in filter(None, wanted):
-        topic = topics.get(topic_id) if isinstance(topic_id, int) else None
+        topic = topics.get(topic_id) if isinstance(topic_id, int) else by_name.get(str(topic_id))
         if topic is None:
             raise PlanError(f"There is no topic {topic_id} in this course or its library.")
         if share and topic.course_id is not None:

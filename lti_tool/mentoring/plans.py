@@ -3,7 +3,7 @@ its messages, steps and branches, and the rules that trigger it, stored in one g
 
 ```toml
 name = "Active listening"
-topic = 3                      # a topic id, or omitted
+topic = "Active listening"    # a topic of the platform, by name or id; or omitted
 [[steps]]
 key = "tip"
 offset_days = 1                # or offset_seconds; neither: sent only by a branch
@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import AppError
@@ -35,6 +36,7 @@ from lti_tool.mentoring.models import (
     TriggerKind,
     TriggerRule,
 )
+from lti_tool.topics.models import Topic
 
 DAY = 86400
 _ACTIONS = {"send", "repeat", "escalate", "stop"}
@@ -49,7 +51,8 @@ def store(
     session: Session, registration_id: int, plan: dict[str, Any], course_id: int | None = None
 ) -> tuple[Sequence, list[TriggerRule]]:
     """Store the plan's sequence, messages, steps and (switched off) rules."""
-    topic_id = plan.get("topic")
+    topic_id = _topic(session, registration_id, plan.get("topic"))
+    _uses_topic_only_with_one(plan, topic_id)
     sequence = Sequence(registration_id=registration_id, course_id=course_id,
                         topic_id=topic_id, name=str(plan.get("name") or "Follow-up"))  # fmt: skip
     session.add(sequence)
@@ -65,6 +68,40 @@ def store(
     session.add_all(rules)
     session.flush()
     return sequence, rules
+
+
+def _topic(session: Session, registration_id: int, given: Any) -> int | None:
+    """The plan's topic: an id or a name, of this platform's topics."""
+    if given is None or given == "":
+        return None
+    if isinstance(given, int) and not isinstance(given, bool):
+        topic = session.get(Topic, given)
+        if topic is None or topic.registration_id != registration_id:
+            raise PlanError(f"There is no topic #{given} on this platform.")
+        return topic.id
+    found = session.scalar(
+        select(Topic.id).where(Topic.registration_id == registration_id, Topic.name == str(given))
+    )
+    if found is None:
+        raise PlanError(
+            f"There is no topic “{given}” on this platform: add it first "
+            "(flask --app wsgi topics add), or leave the plan's topic out."
+        )
+    return int(found)
+
+
+def _uses_topic_only_with_one(plan: dict[str, Any], topic_id: int | None) -> None:
+    """A message that says {topic} needs the plan to name one (else it would read "Have you
+    applied ?")."""
+    if topic_id is not None:
+        return
+    for number, step in enumerate(plan.get("steps") or [], 1):
+        message = step.get("message") or {}
+        if any("{topic}" in str(message.get(part) or "") for part in ("title", "body")):
+            raise PlanError(
+                f"Step {number} says {{topic}}, but the plan names no topic: add "
+                'topic = "…" (a topic of this platform) or reword the step.'
+            )
 
 
 def _step(

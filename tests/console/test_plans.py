@@ -23,6 +23,7 @@ from lti_tool.mentoring.models import (
     Step,
     TriggerRule,
 )
+from lti_tool.topics.models import Topic
 from lti_tool.topics.services import add_topic
 from tests.console.test_plan_form import form
 from tests.factories import (
@@ -58,6 +59,11 @@ def _token(app: Flask, db: SQLAlchemy, course_id: int, role: Role) -> str:
 
 
 def _store(db: SQLAlchemy, registration_id: int, course_id: int | None, **changes: Any) -> int:
+    """Store the engine tests' plan (about the platform's topic unless told otherwise)."""
+    topic = db.session.scalar(select(Topic.id).where(Topic.registration_id == registration_id))
+    if topic is None:
+        topic = add_topic(db.session(), registration_id, "Active listening").id
+    changes.setdefault("topic", topic)
     sequence, _rules = plans.store(db.session(), registration_id, plan(**changes),
                                    course_id=course_id)  # fmt: skip
     db.session.commit()

@@ -369,4 +369,22 @@ def test_the_example_plan_in_the_docs_loads(db: SQLAlchemy, tenant: Tenant) -> N
     sequence, found = plans.store(db.session(), tenant.registration_id,
                                   tomllib.loads(example.read_text()))  # fmt: skip
     assert sequence.name == "Active listening follow-up"
+    assert sequence.topic_id == tenant.topic_id  # named in the file, found on the platform
     assert len(found) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"topic": "Negotiation"}, "There is no topic “Negotiation” on this platform"),
+        ({"topic": 999_999}, "There is no topic #999999 on this platform"),
+        ({"topic": None}, "Step 1 says {topic}, but the plan names no topic"),
+    ],
+)
+def test_a_plan_names_a_topic_of_its_platform_when_it_says_topic(
+    db: SQLAlchemy, tenant: Tenant, changes: dict[str, Any], says: str
+) -> None:
+    plan = {"name": "P", "topic": tenant.topic_id, "steps": [
+        {"key": "tip", "message": {"kind": "tip", "title": "On {topic}"}}], **changes}  # fmt: skip
+    with pytest.raises(plans.PlanError, match=says):
+        plans.store(db.session(), tenant.registration_id, plan)
