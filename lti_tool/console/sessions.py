@@ -1,24 +1,33 @@
 """The course's sessions on the console: when (in the mentor's zone), places taken, who
-answered what (the waiting list in order), and recording who came."""
+answered what (the waiting list in order), recording who came, and reminding those going.
+
+A reminder is a one-step plan (an announcement) of its own per session and day (the day in
+the session's own zone), found again by its name: a journey is unique per (sequence, course,
+learner), so pressing "Remind those going" twice that day reminds each learner once (and
+only those who said they are going since)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool import clock
 from lti_tool.console.views import STAFF, bp
 from lti_tool.courses.models import Enrollment, Person, Role
-from lti_tool.errors import AppError, NotFound
+from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.extensions import db
 from lti_tool.lti.access import launch_required
-from lti_tool.mentoring import meetings
+from lti_tool.mentoring import journeys, meetings, plans
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
+    Journey,
     Message,
     MessageKind,
     Rsvp,
@@ -36,6 +45,10 @@ class BadAttendance(AppError):
     """The attendance form named nobody, or someone who is not the course's learner."""
 
 
+class NobodyGoing(AppError):
+    """A reminder was asked for a session nobody has said they are going to."""
+
+
 @dataclass
 class SessionView:
     """One session as the console shows it."""
@@ -48,6 +61,10 @@ class SessionView:
     lists: dict[str, list[str]] = field(default_factory=dict)
     #: Invited or answering learners: (person id, name, came).
     learners: list[tuple[int, str, bool]] = field(default_factory=list)
+    #: Not started yet (it can be reminded of).
+    upcoming: bool = False
+    #: Learners reminded of it today (the session's day).
+    reminded: int = 0
 
     @property
     def places(self) -> str:
@@ -74,13 +91,20 @@ def sessions_of(
     session: Session, registration_id: int, course_id: int, zone: str | None
 ) -> list[SessionView]:
     """The course's sessions, soonest first, with their RSVP lists and attendance."""
-    found = []
+    found, now = [], clock.now()
     for message in _course_sessions(session, registration_id, course_id):
         meeting = meetings.Meeting.of(message.details or {})
         if meeting is None:
             continue
         view = SessionView(message.id, message.title, meeting, meeting.when(zone),
-                           lists={label: [] for label in LISTS.values()})  # fmt: skip
+                           lists={label: [] for label in LISTS.values()},
+                           upcoming=not meeting.started(now))  # fmt: skip
+        reminder = _reminder(session, registration_id, course_id, message.id, _day(meeting, now))
+        if reminder is not None:
+            view.reminded = int(session.scalar(
+                select(func.count()).select_from(Journey)
+                .where(Journey.sequence_id == reminder.id, Journey.course_id == course_id)
+            ) or 0)  # fmt: skip
         people: dict[int, tuple[str, bool]] = {}
         for rsvp, person in session.execute(
             select(Rsvp, Person).join(Person, Person.id == Rsvp.person_id)
@@ -112,15 +136,88 @@ def sessions() -> str:
     return render_template("console/sessions.html", sessions=found, zone=zone or "")
 
 
+def _day(meeting: meetings.Meeting, now: datetime) -> date:
+    """Today in the session's own zone (UTC if it has none we know): every mentor of the
+    course shares it."""
+    try:
+        return now.astimezone(ZoneInfo(meeting.time_zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.astimezone(UTC).date()
+
+
+def _reminder(
+    session: Session, registration_id: int, course_id: int, message_id: int, day: date
+) -> Sequence | None:
+    """The session's reminder plan of that day, if one was sent."""
+    return session.scalar(select(Sequence).where(
+        Sequence.registration_id == registration_id, Sequence.course_id == course_id,
+        Sequence.name == f"Reminder of session {message_id} on {day.isoformat()}",
+    ).order_by(Sequence.id).limit(1))  # fmt: skip
+
+
+def remind_going(
+    session: Session, registration_id: int, course_id: int, message: Message, *, by: str
+) -> int:
+    """Remind the session's learners who are going (each once a day); how many were new."""
+    meeting = meetings.Meeting.of(message.details or {})
+    now = clock.now()
+    if meeting is None or meeting.started(now):
+        raise Conflict(f"“{message.title}” has already started, so there is nobody to remind.")
+    # Serialise reminders of one session (as RSVPs are), so two presses find one plan.
+    session.execute(select(Message.id).where(Message.id == message.id).with_for_update())
+    going = list(session.scalars(select(Rsvp.person_id).where(
+        Rsvp.message_id == message.id, Rsvp.course_id == course_id,
+        Rsvp.answer == RsvpAnswer.GOING).order_by(Rsvp.person_id)))  # fmt: skip
+    if not going:
+        raise NobodyGoing(f"Nobody has said they are going to “{message.title}” yet, so no "
+                          "reminder was sent.")  # fmt: skip
+    day = _day(meeting, now)
+    sequence = _reminder(session, registration_id, course_id, message.id, day)
+    if sequence is None:
+        where = [f"**When:** {meeting.when()}"]
+        if meeting.place:
+            where.append(f"**Where:** {meeting.place}")
+        if meeting.url:
+            where.append(f"**Join:** <{meeting.url}>")
+        sequence, _rules = plans.store(session, registration_id, {
+            "name": f"Reminder of session {message.id} on {day.isoformat()}",
+            "steps": [{"key": "remind", "offset_seconds": 0, "message": {
+                "kind": "announcement", "title": f"Reminder: {message.title}",
+                "body": "\n\n".join(where)}}],
+        }, course_id)  # fmt: skip
+    why = f"Reminded on {day.isoformat()} by {by}: you said you are going to “{message.title}”."
+    starts = [journeys.Start(sequence.id, course_id, person, why) for person in going]
+    return len(journeys.start(session, starts, now=now))
+
+
+@bp.post("/sessions/<int:message_id>/remind")
+@launch_required(*STAFF)
+def remind_session(message_id: int) -> ResponseReturnValue:
+    """Send those going to an upcoming session a reminder (once a day each)."""
+    session = db.session()
+    message = _course_session(session, message_id)
+    remind_going(session, g.launch.context.registration_id, g.launch.course.id, message,
+                 by=g.launch.person.display_name)  # fmt: skip
+    session.commit()
+    return redirect(url_for("console.sessions", lt=g.launch.token, _anchor=f"s{message_id}"), 303)
+
+
+def _course_session(session: Session, message_id: int) -> Message:
+    """The course's session ``message_id``, or 404."""
+    ours = _course_sessions(session, g.launch.context.registration_id, g.launch.course.id)
+    found = next((message for message in ours if message.id == message_id), None)
+    if found is None:
+        raise NotFound("There is no such session in this course.")
+    return found
+
+
 @bp.post("/sessions/<int:message_id>/attendance")
 @launch_required(*STAFF)
 def record_attendance(message_id: int) -> ResponseReturnValue:
     """Record the ticked learners as present at the session."""
     session = db.session()
     course_id = g.launch.course.id
-    ours = _course_sessions(session, g.launch.context.registration_id, course_id)
-    if message_id not in {message.id for message in ours}:
-        raise NotFound("There is no such session in this course.")
+    _course_session(session, message_id)
     given = request.form.getlist("person_id")
     if not given:
         raise BadAttendance("Tick at least one learner who came, then record attendance.")

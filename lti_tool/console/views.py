@@ -120,4 +120,4 @@ def _when(sync: CourseSync) -> str:
 
 
 # The console's other pages register their routes on ``bp``; imported last, as they import it.
-from lti_tool.console import inbox, plans, results, roster, sessions, snippet_pages  # noqa: E402, F401
+from lti_tool.console import inbox, plans, results, roster, sessions, sessions_new, snippet_pages  # noqa: E402, F401
