@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.models import Person
 from lti_tool.errors import NotFound
+from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from lti_tool.mentors.models import Channel, MentoringAgreement, MentorProfile, Mentorship
 from lti_tool.mentors.services import Mentor, mentor_for
 from lti_tool.threads import listing
@@ -106,6 +107,20 @@ def thread(session: Session, course_id: int, learner_id: int, thread_id: int) ->
     if found is None:
         raise NotFound("You have no such question in this course.")
     return found
+
+
+def delivery(session: Session, course_id: int, learner_id: int, delivery_id: int) -> None:
+    """``NotFound`` unless the delivery is in the learner's panel: theirs, in the launch's
+    course, and delivered. The mentoring services check the learner only, so without this
+    the same learner launched in another course of the platform could act on this course's
+    messages, and anyone on a message still scheduled (answering it before it is sent)."""
+    found = session.scalar(
+        select(Delivery.id).where(Delivery.id == delivery_id, Delivery.course_id == course_id,
+                                  Delivery.person_id == learner_id,
+                                  Delivery.status == DeliveryStatus.DELIVERED)
+    )  # fmt: skip
+    if found is None:
+        raise NotFound("There is no such message in your mentor panel.")
 
 
 def author_names(session: Session, found: Thread) -> dict[int, str]:

@@ -45,6 +45,7 @@ def _back(delivery_id: int) -> ResponseReturnValue:
 def answer(delivery_id: int) -> ResponseReturnValue:
     """Record the learner's answer to one of their messages."""
     session = db.session()
+    own.delivery(session, g.launch.course.id, g.launch.person.id, delivery_id)
     answers.record(
         session, delivery_id, request.form.get("answer", ""), via="panel",
         text=request.form.get("text", ""), person_id=g.launch.person.id,
@@ -58,6 +59,7 @@ def answer(delivery_id: int) -> ResponseReturnValue:
 def survey(delivery_id: int) -> ResponseReturnValue:
     """Record the learner's answers to a survey (all its items at once)."""
     session = db.session()
+    own.delivery(session, g.launch.course.id, g.launch.person.id, delivery_id)
     answers.record_survey(session, delivery_id, request.form, via="panel",
                           person_id=g.launch.person.id)  # fmt: skip
     session.commit()
@@ -69,6 +71,7 @@ def survey(delivery_id: int) -> ResponseReturnValue:
 def rsvp(delivery_id: int) -> ResponseReturnValue:
     """Record (or change) the learner's answer to a session invitation."""
     session = db.session()
+    own.delivery(session, g.launch.course.id, g.launch.person.id, delivery_id)
     meetings.rsvp(session, delivery_id, request.form.get("answer", ""), via="panel",
                   person_id=g.launch.person.id)  # fmt: skip
     session.commit()
@@ -79,8 +82,9 @@ def rsvp(delivery_id: int) -> ResponseReturnValue:
 @launch_required()
 def calendar(delivery_id: int) -> Response:
     """The session as a calendar file, for the learner it was sent to."""
+    own.delivery(db.session(), g.launch.course.id, g.launch.person.id, delivery_id)
     item = feed.items(db.session(), [delivery_id]).get(delivery_id)
-    if item is None or item.person_id != g.launch.person.id:
+    if item is None:
         raise NotFound("There is no such session invitation.")
     return calendar_file(item)
 
@@ -91,6 +95,7 @@ def open_resource(delivery_id: int) -> ResponseReturnValue:
     """Go to a resource the mentor sent, telling the LRS it was opened; only ever to the
     resource's own address (never one given in the request)."""
     session = db.session()
+    own.delivery(session, g.launch.course.id, g.launch.person.id, delivery_id)
     target = resources.opened(session, delivery_id, g.launch.person.id)
     session.commit()
     return redirect(target, 303)
