@@ -85,7 +85,7 @@ _COLUMNS = (
     _r.c.name, _r.c.status, _d.c.status, _e.c.status,
     _c.c.id, _c.c.context_id, _c.c.title, _c.c.label,
     _p.c.id, _p.c.name, _p.c.given_name, _p.c.family_name, _p.c.email, _p.c.locale,
-    _p.c.time_zone,
+    _p.c.time_zone, _e.c.role,
 )  # fmt: skip
 _LAUNCH_ROWS = (
     select(*_COLUMNS)
@@ -125,6 +125,11 @@ def load_launch(token: str) -> Launch:
     active = RegistrationStatus.ACTIVE
     if row[1] is not active or row[2] is not active or row[3] is not EnrollmentStatus.ACTIVE:
         raise LaunchForbidden("Your access to this course has ended.")
+    if row[15] is not context.role:  # e.g. a roster read made an instructor a learner
+        raise LaunchForbidden(
+            "Your role in this course has changed since you opened the tool. Open it again "
+            "from the course."
+        )
     fresh = tokens.issue(context, config["SECRET_KEY"])
     return Launch(context, row[0], CourseInfo(*row[4:8]), PersonInfo(*row[8:15]), fresh)
 

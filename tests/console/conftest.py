@@ -9,9 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import select
 
 from lti_tool.clock import FixedClock
-from lti_tool.courses.models import Course, Person, Role
+from lti_tool.courses.models import Course, Enrollment, Person, Role
+from lti_tool.extensions import db as _db
 from lti_tool.lti import tokens
 from lti_tool.mentors.models import Mentorship
 from tests.factories import CourseFactory, EnrollmentFactory
@@ -39,9 +41,14 @@ class Courses:
     cy: int
     di: int
 
-    def token(self, person_id: int, role: Role = Role.MENTOR, course: Course | None = None) -> str:
-        """A launch token for the person in course A (or ``course``)."""
+    def token(self, person_id: int, role: Role | None = None, course: Course | None = None) -> str:
+        """A launch token for the person in course A (or ``course``), with their role there
+        (as a launch issues it; ``role`` only to forge another)."""
         course = course or self.a
+        if role is None:
+            role = _db.session.scalar(select(Enrollment.role).where(
+                Enrollment.course_id == course.id, Enrollment.person_id == person_id
+            )) or Role.MENTOR  # fmt: skip
         context = tokens.LaunchContext(course.deployment.registration_id, course.deployment_id,
                                        course.id, person_id, role)  # fmt: skip
         return tokens.issue(context, self.app.config["SECRET_KEY"])

@@ -22,7 +22,7 @@ from lti_tool import clock
 from lti_tool.console.models import MentorSnippet
 from lti_tool.courses.models import Course, Person, Role
 from lti_tool.lti import tokens
-from lti_tool.mentoring import journeys, plans
+from lti_tool.mentoring import journeys, meetings, plans
 from lti_tool.mentoring.models import Delivery, DeliveryStatus, Message, MessageKind, Step
 from lti_tool.mentors import agreements
 from lti_tool.mentors.models import Mentorship
@@ -156,6 +156,7 @@ def _mentoring(db: SQLAlchemy, world: World, registration_id: int) -> None:
     world.ids["sequence"], world.ids["library"], world.ids["rule"] = own.id, library.id, rules[0].id
     world.ids["step"] = session.scalars(select(Step.id).where(Step.sequence_id == own.id)).first()
     world.ids["thread"] = threads.ask(session, world.a.id, ana, SECRETS[0]).id
+    meetings.rsvp(session, world.ids["session"], "going", via="panel")  # someone to remind
     agreement = agreements.open_agreement(session, world.a.id, ana, mo)
     agreements.edit(session, agreement.id, mo, goals=SECRETS[2])
     world.ids["agreement"], world.ids["version"] = agreement.id, agreement.version
