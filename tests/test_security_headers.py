@@ -28,7 +28,7 @@ from tests.lti.test_deep_linking import RETURN_URL, open_picker
 MOODLE = "https://moodle.example.org"
 LEARNER_PAGES = ["/panel/", "/panel/preferences", "/panel/agreement"]
 STAFF_PAGES = ["/console/", "/console/roster", "/console/plans", "/console/plans/new",
-               "/console/inbox", "/console/snippets", "/console/sessions",
+               "/console/inbox", "/console/snippets", "/console/sessions", "/console/sessions/new",
                "/console/results"]  # fmt: skip
 
 
