@@ -52,12 +52,15 @@ def environment(settings: dict[str, Any]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn(settings: dict[str, Any], workers: int = 2, threads: int = 4) -> Iterator[int]:
-    """The app under gunicorn on 127.0.0.1; yields its port once it answers /healthz."""
+def gunicorn(
+    settings: dict[str, Any], workers: int = 2, threads: int = 4, app: str = "wsgi:app"
+) -> Iterator[int]:
+    """The app (``app``, gunicorn's way of naming it) under gunicorn on 127.0.0.1; yields its
+    port once it answers /healthz."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), "--threads", str(threads), "--log-level", "warning", "wsgi:app"],
+         str(workers), "--threads", str(threads), "--log-level", "warning", app],
         cwd=ROOT, env=environment(settings),
     )  # fmt: skip
     try:

@@ -24,8 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
@@ -198,19 +198,29 @@ class Standing:
         return _LABELS.get(str(self.answer), "") if self.answer else ""
 
 
+# Built once, one statement: every panel view with a session invitation runs it. A row per
+# session message: its id, how many are going, the learner's own answer (or none).
+_Mine = aliased(Rsvp)
+_GOING = (
+    select(func.count()).where(Rsvp.message_id == Message.id, Rsvp.answer == RsvpAnswer.GOING)
+    .correlate(Message).scalar_subquery()
+)  # fmt: skip
+_STANDINGS = (
+    select(Message.id, _GOING, _Mine)
+    .outerjoin(_Mine, and_(_Mine.message_id == Message.id,
+                           _Mine.person_id == bindparam("person_id")))
+    .where(Message.id.in_(bindparam("ids", expanding=True)))
+)  # fmt: skip
+
+
 def standings(session: Session, found: Iterable[FeedItem], person_id: int) -> dict[int, Standing]:
     """The learner's standing for each session among ``found``, by delivery id."""
     meetings = {item.message_id: item for item in found if item.kind == MessageKind.SESSION}
     if not meetings:
         return {}
-    going: dict[int, int] = dict(session.execute(
-        select(Rsvp.message_id, func.count()).where(
-            Rsvp.message_id.in_(meetings), Rsvp.answer == RsvpAnswer.GOING
-        ).group_by(Rsvp.message_id)
-    ).all())  # fmt: skip
-    mine = {row.message_id: row for row in session.scalars(
-        select(Rsvp).where(Rsvp.message_id.in_(meetings), Rsvp.person_id == person_id)
-    )}  # fmt: skip
+    rows = session.execute(_STANDINGS, {"ids": list(meetings), "person_id": person_id}).all()
+    going = {message_id: count for message_id, count, _mine in rows}
+    mine = {message_id: own for message_id, _count, own in rows if own is not None}
     result = {}
     for message_id, item in meetings.items():
         meeting = Meeting.of(item.details)

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Person
@@ -56,16 +56,20 @@ def defaults(config: Mapping[str, Any]) -> Policy:
     )
 
 
+# Built once: the panel and the dispatcher run it on every view and batch.
+_POLICIES = (
+    select(Person.id, Person.time_zone, LearnerPreference)
+    .outerjoin(LearnerPreference, LearnerPreference.person_id == Person.id)
+    .where(Person.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def policies(
     session: Session, person_ids: Iterable[int], config: Mapping[str, Any]
 ) -> dict[int, Policy]:
     """Each learner's policy, in one query."""
     base = defaults(config)
-    rows = session.execute(
-        select(Person.id, Person.time_zone, LearnerPreference)
-        .outerjoin(LearnerPreference, LearnerPreference.person_id == Person.id)
-        .where(Person.id.in_(set(person_ids)))
-    ).all()
+    rows = session.execute(_POLICIES, {"ids": list(set(person_ids))}).all()
     return {row[0]: _policy(base, row[1], row[2]) for row in rows}
 
 

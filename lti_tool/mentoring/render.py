@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -31,9 +31,16 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
+@lru_cache(maxsize=2048)
+def _rendered(body: str) -> str:
+    """The body's markdown as HTML, variables still in: a body is rendered once per process
+    (a feed shows the same few bodies to every learner; markdown is most of its time)."""
+    return str(_markdown().render(body))
+
+
 def to_html(body: str, variables: Mapping[str, str]) -> str:
     """The body as sanitised HTML, with its variables filled in (escaped)."""
-    rendered = _markdown().render(body)
+    rendered = _rendered(body)
     filled = _VARIABLE.sub(lambda m: html.escape(variables.get(m[1], ""), quote=True), rendered)
     return nh3.clean(
         filled, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},

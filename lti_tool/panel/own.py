@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
@@ -15,7 +15,7 @@ from lti_tool.courses.models import Person
 from lti_tool.errors import NotFound
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from lti_tool.mentors.models import Channel, MentoringAgreement, MentorProfile, Mentorship
-from lti_tool.mentors.services import Mentor, mentor_for
+from lti_tool.mentors.services import Mentor, as_mentor, mentor_for
 from lti_tool.threads import listing
 from lti_tool.threads.models import AuthorRole, Thread, ThreadStatus
 
@@ -71,14 +71,36 @@ class Top:
         return "".join(word[0] for word in words[:2]).upper()
 
 
+# The learner's current mentorship with its mentor, their profile and the agreement, in one
+# statement built once (what ``mentor_for`` and ``agreement`` each read on their own).
+_PAIRED = (
+    select(MentorProfile, Person, MentoringAgreement)
+    .select_from(Mentorship)
+    .join(Person, Person.id == Mentorship.mentor_id)
+    .outerjoin(MentorProfile, MentorProfile.person_id == Mentorship.mentor_id)
+    .outerjoin(MentoringAgreement, and_(
+        MentoringAgreement.course_id == Mentorship.course_id,
+        MentoringAgreement.mentee_id == Mentorship.mentee_id,
+        MentoringAgreement.mentor_id == Mentorship.mentor_id,
+    ))
+    .where(Mentorship.course_id == bindparam("course_id"),
+           Mentorship.mentee_id == bindparam("learner_id"), Mentorship.ended_at.is_(None))
+)  # fmt: skip
+
+
 def top(session: Session, course_id: int, learner_id: int) -> Top:
-    """Everything the top of the panel shows the learner, in one place."""
-    found = agreement(session, course_id, learner_id)
+    """Everything the top of the panel shows the learner, in one place: their mentor and
+    agreement in one read (``mentor_for`` only when the pairing gives no profiled mentor),
+    their questions in another, the unread replies counted among them."""
+    paired = session.execute(_PAIRED, {"course_id": course_id, "learner_id": learner_id}).all()
+    profiled = next((row for row in paired if row[0] is not None), None)
+    found = next((row[2] for row in paired if row[2] is not None), None)
     due = found if found is not None and found.accepted_by_mentee_at is None else None
+    mine = questions(session, course_id, learner_id)
     return Top(
-        mentor=mentor_for(session, course_id, learner_id), agreement=due,
-        questions=questions(session, course_id, learner_id),
-        unread=listing.unread_count(session, course_id, learner_id),
+        mentor=as_mentor(profiled[0], profiled[1]) if profiled is not None
+        else mentor_for(session, course_id, learner_id),
+        agreement=due, questions=mine, unread=sum(1 for q in mine if q.new_reply),
     )  # fmt: skip
 
 

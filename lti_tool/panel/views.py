@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from lti_tool import clock
+from lti_tool.database import autocommit
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db
 from lti_tool.lti.access import launch_required
@@ -23,12 +24,12 @@ def home() -> str:
     their mentor's messages, newest first."""
     session = db.session()
     person_id = g.launch.person.id
-    items = feed.feed(session, g.launch.course.id, person_id,
-                      embed_hosts=current_app.config["MENTORING_EMBED_HOSTS"])  # fmt: skip
-    standings = meetings.standings(session, items, person_id)
-    zone = preferences.policies(session, [person_id], current_app.config)[person_id].zone
-    top = own.top(session, g.launch.course.id, person_id)
-    session.commit()  # the unread ones are now read
+    with autocommit(session):  # reads, and one statement marking the unread ones read
+        items = feed.feed(session, g.launch.course.id, person_id,
+                          embed_hosts=current_app.config["MENTORING_EMBED_HOSTS"])  # fmt: skip
+        standings = meetings.standings(session, items, person_id)
+        zone = preferences.policies(session, [person_id], current_app.config)[person_id].zone
+        top = own.top(session, g.launch.course.id, person_id)
     return render_template(
         "panel/home.html", items=items, standings=standings, zone=zone,
         meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=clock.now(),

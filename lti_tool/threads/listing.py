@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from markupsafe import Markup, escape
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
@@ -25,14 +25,18 @@ class Listed:
     waiting_for: timedelta | None
 
 
+# Built once: every panel view runs it.
+_FOR_LEARNER = (
+    select(Thread)
+    .where(Thread.course_id == bindparam("course_id"), Thread.learner_id == bindparam("learner_id"))
+    .order_by(Thread.opened_at.desc(), Thread.id.desc())
+)
+
+
 def for_learner(session: Session, course_id: int, learner_id: int) -> list[Listed]:
     """The learner's own threads in the course, newest first; nobody else's."""
-    threads = session.scalars(
-        select(Thread)
-        .where(Thread.course_id == course_id, Thread.learner_id == learner_id)
-        .order_by(Thread.opened_at.desc(), Thread.id.desc())
-    ).all()
-    return _listed(threads)
+    params = {"course_id": course_id, "learner_id": learner_id}
+    return _listed(session.scalars(_FOR_LEARNER, params).all())
 
 
 def for_mentor(session: Session, mentor_id: int, course_id: int | None = None) -> list[Listed]:
