@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from lti_tool import clock
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import answers, feed, meetings, preferences, resources, surveys
 from lti_tool.mentoring.views import calendar_file
@@ -81,7 +82,7 @@ def calendar(delivery_id: int) -> Response:
     """The session as a calendar file, for the learner it was sent to."""
     item = feed.items(db.session(), [delivery_id]).get(delivery_id)
     if item is None or item.person_id != g.launch.person.id:
-        raise NotFound("There is no such session invitation.")
+        raise NotFound(_("There is no such session invitation."))
     return calendar_file(item)
 
 
