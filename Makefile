@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help demo test lint bench browser lock clean
+.PHONY: help demo test lint bench browser lock translations clean
 
 help:
 	@echo "make demo    set up and run the tool on 127.0.0.1:$(PORT) (web + worker + beat)"
@@ -18,20 +18,30 @@ help:
 	@echo "make bench   run the benchmarks (ONLY=<name> for one)"
 	@echo "make browser install Debian's Chromium for the browser tests (root)"
 	@echo "make lock    re-pin constraints.txt to the newest allowed versions"
+	@echo "make translations  re-extract the tool's words and update the catalogs"
+
+TRANSLATIONS := lti_tool/translations
+# The compiled catalogs (.mo) are generated, never committed: the install step compiles them,
+# and a catalog changed since (a pull, `make translations`) is compiled again before use.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Virtual Mentor needs Python 3.11 or newer; run make PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 	@touch $(STAMP)
 
-demo: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+demo: $(STAMP) $(CATALOGS)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --base-url http://127.0.0.1:$(PORT)
 	$(FLASK) demo run --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) $(CATALOGS) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -56,6 +66,15 @@ lock:
 	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^virtual-mentor' > constraints.txt
 	rm -rf .lock-venv
+
+# After changing the words of a page: extract them (babel.cfg), merge into each catalog,
+# translate the new entries in the .po files (tests/test_i18n.py fails until you do).
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --no-location --sort-output \
+		--project="Virtual Mentor" --copyright-holder="Virtual Mentor developers" \
+		--msgid-bugs-address=dev@virtual-mentor.invalid -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

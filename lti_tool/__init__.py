@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import cli, errors, extensions, logs, security
+from lti_tool import cli, errors, extensions, i18n, logs, security
 from lti_tool.console.views import bp as console_bp
 from lti_tool.database import engine_options, normalise_database_url
 from lti_tool.devplatform.api import bp as devplatform_api_bp
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_request_logging(app)
     extensions.init_database(app)
     extensions.init_celery(app)
+    i18n.init_i18n(app)
     app.extensions["clock"] = make_clock(app)
     init_storage(app)
     errors.register_error_handlers(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext  # not lti_tool.i18n: it imports models that import us
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -14,7 +15,7 @@ class AppError(Exception):
     """An error a person can act on: an HTTP status and a sentence that explains it."""
 
     status = 400
-    title = "Bad request"
+    title: str = lazy_gettext("Bad request")
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -25,21 +26,21 @@ class NotFound(AppError):
     """The thing asked for does not exist (or is not yours to see)."""
 
     status = 404
-    title = "Not found"
+    title = lazy_gettext("Not found")
 
 
 class Forbidden(AppError):
     """The caller is known but may not do this."""
 
     status = 403
-    title = "Forbidden"
+    title = lazy_gettext("Forbidden")
 
 
 class Conflict(AppError):
     """The request contradicts what is stored."""
 
     status = 409
-    title = "Conflict"
+    title = lazy_gettext("Conflict")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -47,7 +48,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> Response:
-        return _respond(error.status, error.title, error.message)
+        return _respond(error.status, str(error.title), error.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
@@ -58,7 +59,9 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception) -> Response:
         log.exception("Unhandled error")
         return _respond(
-            500, "Something went wrong", "The error has been logged. Please try again shortly."
+            500,
+            gettext("Something went wrong"),
+            gettext("The error has been logged. Please try again shortly."),
         )
 
 

@@ -14,12 +14,16 @@ from lti_tool.console.learner_context import learner_context
 from lti_tool.console.views import STAFF, bp
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.lti.access import launch_required
 from lti_tool.threads import listing, services
 from lti_tool.threads.models import Thread
 
 #: What the thread page confirms after a redirect (``?done=``).
-_DONE = {"replied": "Your reply was sent.", "answered": "The question is marked answered."}
+_DONE = {
+    "replied": lazy_gettext("Your reply was sent."),
+    "answered": lazy_gettext("The question is marked answered."),
+}
 
 
 @bp.context_processor
@@ -29,8 +33,9 @@ def _inbox_summary() -> dict[str, Any]:
     def inbox_summary() -> str:
         count = questions.unanswered(db.session(), g.launch.course.id, g.launch.person.id)
         if count == 0:
-            return "No question waits for an answer."
-        return f"{count} question{' waits' if count == 1 else 's wait'} for an answer."
+            return _("No question waits for an answer.")
+        return ngettext("%(num)s question waits for an answer.",
+                        "%(num)s questions wait for an answer.", count)  # fmt: skip
 
     return {"inbox_summary": inbox_summary}
 
@@ -48,7 +53,7 @@ def inbox() -> str:
 def thread(thread_id: int) -> str:
     """One question: its posts, the reply form and the learner's context."""
     found = _thread(thread_id)
-    return _thread_page(found, done=_DONE.get(request.args.get("done", ""), ""))
+    return _thread_page(found, done=str(_DONE.get(request.args.get("done", ""), "")))
 
 
 @bp.post("/inbox/<int:thread_id>/reply")
@@ -87,7 +92,7 @@ def _with_snippet(draft: str) -> str:
     if not chosen:
         return draft
     if not chosen.isdigit():
-        raise snippets.SnippetError("Choose one of your snippets from the list.")
+        raise snippets.SnippetError(_("Choose one of your snippets from the list."))
     snippet = snippets.own(db.session(), g.launch.context.registration_id,
                            g.launch.person.id, int(chosen))  # fmt: skip
     return snippets.inserted(draft, snippet)
@@ -99,7 +104,7 @@ def _thread_page(found: Thread, draft: str = "", problem: str = "", done: str = 
         session, {p.author_id for p in found.posts} | {found.learner_id}
     )
     return render_template(
-        "console/thread.html", thread=found, learner=names.get(found.learner_id, "Learner"),
+        "console/thread.html", thread=found, learner=names.get(found.learner_id, _("Learner")),
         names=names, age=questions.age(found), body_html=listing.body_html,
         context=learner_context(session, found.course_id, found.learner_id),
         snippets=snippets.of_mentor(session, g.launch.context.registration_id,

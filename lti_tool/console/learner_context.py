@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.events.models import LearningEvent
+from lti_tool.i18n import _
 from lti_tool.mentoring import feed
 from lti_tool.mentoring.models import Delivery, Journey, JourneyStatus, Response, Sequence
 
@@ -102,10 +103,10 @@ def last_answers(session: Session, course_id: int, learner_id: int) -> list[Answ
         .order_by(Response.answered_at.desc(), Response.id.desc())
         .limit(LAST_ANSWERS)
     ).all()
-    items = feed.items(session, [delivery_id for delivery_id, _ in rows])
+    items = feed.items(session, [row[0] for row in rows])
     return [_answer(items[delivery_id], at) for delivery_id, at in rows if delivery_id in items]
 
 
 def _answer(item: feed.FeedItem, at: datetime) -> AnswerLine:
-    answer = "Answered the survey" if item.kind == "survey" else item.answer_label or ""
+    answer = _("Answered the survey") if item.kind == "survey" else item.answer_label or ""
     return AnswerLine(item.title, answer, item.answer_text, at)

@@ -15,6 +15,7 @@ from lti_tool.console.views import STAFF, bp
 from lti_tool.courses.models import Person
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import library, meetings, render, rules, surveys
 from lti_tool.mentoring.dryrun import dry_run
@@ -78,7 +79,7 @@ def copy_plan(sequence_id: int) -> ResponseReturnValue:
     session = db.session()
     source = library.find_sequence(session, *_scope(), sequence_id)
     if source.course_id is not None:
-        raise NotFound("Only a plan of the organisation's library can be copied here.")
+        raise NotFound(_("Only a plan of the organisation's library can be copied here."))
     copy = library.copy_sequence(session, source, g.launch.course.id)
     session.commit()
     return _to_list(copy.id)
@@ -92,7 +93,7 @@ def edit_step(sequence_id: int, step_id: int) -> ResponseReturnValue:
     sequence = library.find_sequence(session, *_scope(), sequence_id)
     step = session.get(Step, step_id)
     if step is None or step.sequence_id != sequence.id:
-        raise NotFound("There is no such step in this plan.")
+        raise NotFound(_("There is no such step in this plan."))
     message = session.get_one(Message, step.message_id)
     problem, status = None, 200
     if request.method == "POST":
@@ -141,8 +142,8 @@ def switch_rule(rule_id: int) -> ResponseReturnValue:
     session = db.session()
     rule = library.find_rule(session, *_scope(), rule_id)
     if rule.course_id is None:
-        raise Forbidden("A library rule acts in every course of the organisation: use the plan "
-                        "in this course and switch the copy's rule instead.")  # fmt: skip
+        raise Forbidden(_("A library rule acts in every course of the organisation: use the "
+                          "plan in this course and switch the copy's rule instead."))  # fmt: skip
     rules.switch(session, rule.id, request.form.get("on") == "1")
     session.commit()
     return _to_list(rule.sequence_id)
@@ -160,7 +161,7 @@ def dry_run_rule(rule_id: int) -> str:
     people = {person.id: person.display_name for person in session.scalars(
         select(Person).where(Person.id.in_({row.person_id for row in planned}),
                              Person.registration_id == registration_id))}  # fmt: skip
-    rows = [(people.get(row.person_id, "Learner"), row.step, row.due_at) for row in planned]
+    rows = [(people.get(row.person_id, _("Learner")), row.step, row.due_at) for row in planned]
     session.rollback()  # a dry run leaves nothing behind
     return render_template("console/plans_dry_run.html", rule=rule, sequence=sequence,
                            rows=rows, verb=verb_words)  # fmt: skip
@@ -169,16 +170,18 @@ def dry_run_rule(rule_id: int) -> str:
 def offset_words(seconds: int | None) -> str:
     """A step's offset as people say it."""
     if seconds is None:
-        return "only by a branch"
+        return _("only by a branch")
     days = seconds / DAY
     if days == 0:
-        return "at the start"
+        return _("at the start")
     shown = f"{days:g}"
-    return f"after {shown} day{'' if shown == '1' else 's'}"
+    if shown == "1":
+        return _("after 1 day")
+    return _("after %(days)s days", days=shown)
 
 
 def verb_words(verb: str | None) -> str:
     """A rule's verb as the form offers it (its last path part if not offered)."""
     if verb in VERBS:
-        return VERBS[verb]
-    return (verb or "").rstrip("/").rsplit("/", 1)[-1] or "any verb"
+        return str(VERBS[verb])
+    return (verb or "").rstrip("/").rsplit("/", 1)[-1] or _("any verb")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.models import Person
 from lti_tool.errors import NotFound
+from lti_tool.i18n import _, ngettext
 from lti_tool.threads import listing, services
 from lti_tool.threads.models import AuthorRole, Thread, ThreadStatus
 
@@ -50,7 +51,7 @@ def inbox(session: Session, course_id: int, person_id: int) -> list[InboxRow]:
     ]
     threads.sort(key=lambda t: (t.status is not ThreadStatus.WAITING, t.last_learner_post_at, t.id))
     names = learner_names(session, {t.learner_id for t in threads})
-    return [InboxRow(t, names.get(t.learner_id, "Learner"), age(t)) for t in threads]
+    return [InboxRow(t, names.get(t.learner_id, _("Learner")), age(t)) for t in threads]
 
 
 def unanswered(session: Session, course_id: int, person_id: int) -> int:
@@ -63,9 +64,9 @@ def of_course(session: Session, course_id: int, thread_id: int, person_id: int) 
     ``NotFound`` (another course's thread is not said to exist)."""
     thread = session.get(Thread, thread_id)
     if thread is None or thread.course_id != course_id:
-        raise NotFound("There is no such question in this course.")
+        raise NotFound(_("There is no such question in this course."))
     if services.side_of(session, thread, person_id) is not AuthorRole.MENTOR:
-        raise NotFound("There is no such question in this course.")
+        raise NotFound(_("There is no such question in this course."))
     return thread
 
 
@@ -81,10 +82,10 @@ def age(thread: Thread) -> str:
     """How long a thread has waited, or since it was answered, in words."""
     now = clock.now()
     if thread.status is ThreadStatus.WAITING:
-        return f"waiting {in_words(now - thread.last_learner_post_at)}"
+        return _("waiting %(age)s", age=in_words(now - thread.last_learner_post_at))
     if thread.status is ThreadStatus.ANSWERED and thread.answered_at is not None:
-        return f"answered {in_words(now - thread.answered_at)} ago"
-    return "closed"
+        return _("answered %(age)s ago", age=in_words(now - thread.answered_at))
+    return _("closed")
 
 
 def in_words(delta: timedelta) -> str:
@@ -92,12 +93,9 @@ def in_words(delta: timedelta) -> str:
     days (rounded down)."""
     seconds = max(int(delta.total_seconds()), 0)
     if seconds < 60:
-        return "less than a minute"
-    for unit, size, below in (("minute", 60, 3600), ("hour", 3600, 48 * 3600)):
-        if seconds < below:
-            return _plural(seconds // size, unit)
-    return _plural(seconds // 86400, "day")
-
-
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}{'' if count == 1 else 's'}"
+        return _("less than a minute")
+    if seconds < 3600:
+        return ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
+    if seconds < 48 * 3600:
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    return ngettext("%(num)s day", "%(num)s days", seconds // 86400)

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from lti_tool.console.views import STAFF, bp
 from lti_tool.extensions import db
+from lti_tool.i18n import _, format_date, format_number, lazy_gettext, ngettext
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import surveys
 from lti_tool.mentoring.models import Delivery, DeliveryStatus, Message, MessageKind, Response
 from lti_tool.topics.models import Topic
 
-NO_TOPIC = "No topic"
+#: The group of messages without a topic (a word of the page: ``str()`` it where used).
+NO_TOPIC = lazy_gettext("No topic")
 CSV_HEADER = ("topic", "message", "measure", "row", "answer", "value")
 
 
@@ -63,7 +65,7 @@ class Chart:
     message: str
     measure: str
     #: What each row is, as the table's first column says: an answer, a week, a message.
-    row_kind: str = "Answer"
+    row_kind: str = ""
     rows: list[Row] = field(default_factory=list)
 
     @property
@@ -113,8 +115,9 @@ def results(session: Session, course_id: int) -> list[TopicResults]:
     ):  # fmt: skip
         answered[row[0]].append(_Answer(*row))
     topics: dict[str, TopicResults] = {}
+    no_topic = str(NO_TOPIC)
     for message, topic_name in messages:
-        topic = topics.setdefault(topic_name or NO_TOPIC, TopicResults(topic_name or NO_TOPIC))
+        topic = topics.setdefault(topic_name or no_topic, TopicResults(topic_name or no_topic))
         found = answered.get(message.id, [])
         if message.kind == MessageKind.QUESTION:
             topic.charts += _question(topic.name, message, found)
@@ -122,11 +125,17 @@ def results(session: Session, course_id: int) -> list[TopicResults]:
             topic.charts += _survey(topic.name, message, found)
     for topic in topics.values():
         topic.charts.append(_times(topic.name, messages, answered))
-    return sorted(topics.values(), key=lambda t: (t.name == NO_TOPIC, t.name.lower()))
+    return sorted(topics.values(), key=lambda t: (t.name == no_topic, t.name.lower()))
 
 
-def _plural(count: float, word: str) -> str:
-    return f"{count:g} {word}{'' if count == 1 else 's'}"
+def _answers(count: int) -> str:
+    return ngettext("%(num)s answer", "%(num)s answers", count)
+
+
+def _hours(hours: float) -> str:
+    # A fraction of an hour reads as a plural ("1.5 hours").
+    return ngettext("%(num)s hour", "%(num)s hours", 1 if hours == 1 else 2,
+                    num=format_number(hours))  # fmt: skip
 
 
 def _question(topic: str, message: Message, found: list[_Answer]) -> list[Chart]:
@@ -134,22 +143,22 @@ def _question(topic: str, message: Message, found: list[_Answer]) -> list[Chart]
     for extra in sorted({a.answer for a in found} - labels.keys()):
         labels[extra] = extra  # an answer the question no longer offers still counts
     counts = Counter(a.answer for a in found)
-    overall = Chart(topic, message.title, "answers", "Answer", [
-        Row(label, (Segment("Answers", counts[key]),), _plural(counts[key], "answer"))
+    overall = Chart(topic, message.title, _("answers"), _("Answer"), [
+        Row(label, (Segment(_("Answers"), counts[key]),), _answers(counts[key]))
         for key, label in labels.items()
     ])  # fmt: skip
     weeks: dict[date, Counter[str]] = defaultdict(Counter)
     for a in found:
         weeks[_week(a.answered_at)][a.answer] += 1
-    weekly = Chart(topic, message.title, "answers per week", "Week")
+    weekly = Chart(topic, message.title, _("answers per week"), _("Week"))
     for week, week_counts in sorted(weeks.items()):
         segments = tuple(Segment(label, week_counts[key]) for key, label in labels.items())
         said = ", ".join(f"{s.label} {s.value:g}" for s in segments)
         weekly.rows.append(
             Row(
-                f"Week of {week.day} {week:%b %Y}",
+                _("Week of %(date)s", date=format_date(week, "d MMM y")),
                 segments,
-                f"{_plural(sum(week_counts.values()), 'answer')}: {said}",
+                f"{_answers(sum(week_counts.values()))}: {said}",
             )
         )
     return [overall, weekly]
@@ -166,17 +175,18 @@ def _survey(topic: str, message: Message, found: list[_Answer]) -> list[Chart]:
         if item.kind == "text":
             continue
         counts = Counter(str(a.answers[item.key]) for a in found if item.key in (a.answers or {}))
-        charts.append(Chart(topic, message.title, f"survey: {item.prompt}", "Answer", [
-            Row(label, (Segment("Answers", counts[key]),), _plural(counts[key], "answer"))
+        charts.append(Chart(topic, message.title, _("survey: %(prompt)s", prompt=item.prompt),
+                            _("Answer"), [
+            Row(label, (Segment(_("Answers"), counts[key]),), _answers(counts[key]))
             for key, label in item.choices
         ]))  # fmt: skip
     return charts
 
 
 def _times(topic: str, messages: Any, answered: dict[int, list[_Answer]]) -> Chart:
-    chart = Chart(topic, "", "median hours to answer", "Message")
+    chart = Chart(topic, "", _("median hours to answer"), _("Message"))
     for message, topic_name in messages:
-        if (topic_name or NO_TOPIC) != topic:
+        if (topic_name or str(NO_TOPIC)) != topic:
             continue
         hours = [(a.answered_at - a.delivered_at).total_seconds() / 3600
                  for a in answered.get(message.id, []) if a.delivered_at is not None]  # fmt: skip
@@ -185,8 +195,8 @@ def _times(topic: str, messages: Any, answered: dict[int, list[_Answer]]) -> Cha
             chart.rows.append(
                 Row(
                     message.title,
-                    (Segment("Hours", median),),
-                    f"{_plural(median, 'hour')} ({_plural(len(hours), 'answer')})",
+                    (Segment(_("Hours"), median),),
+                    f"{_hours(median)} ({_answers(len(hours))})",
                 )
             )
     return chart

@@ -15,6 +15,7 @@ from lti_tool.console.views import STAFF, bp
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.errors import AppError, NotFound
 from lti_tool.extensions import db
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring.models import (
     Delivery,
@@ -35,16 +36,16 @@ from lti_tool.threads.models import Thread, ThreadStatus
 
 #: The roster's filters: status key -> what the link says.
 FILTERS = {
-    "not_started": "Not started",
-    "waiting": "Waiting on an answer",
-    "needs_help": "Needs help",
-    "opted_out": "Opted out",
+    "not_started": lazy_gettext("Not started"),
+    "waiting": lazy_gettext("Waiting on an answer"),
+    "needs_help": lazy_gettext("Needs help"),
+    "opted_out": lazy_gettext("Opted out"),
 }
 #: A follow-up's state as the roster says it.
-STATES = {"active": "Under way", "stopped": "Stopped", "finished": "Finished",
-          "none": "Not started"}  # fmt: skip
+STATES = {"active": lazy_gettext("Under way"), "stopped": lazy_gettext("Stopped"),
+          "finished": lazy_gettext("Finished"), "none": lazy_gettext("Not started")}  # fmt: skip
 #: The group of learners the platform placed in no section.
-NO_SECTION = "No section"
+NO_SECTION = lazy_gettext("No section")
 
 
 class BadChoice(AppError):
@@ -69,12 +70,14 @@ class Learner:
     @property
     def follow_up(self) -> str:
         """Their follow-up's state and name (``Under way: Active listening``)."""
-        return f"{STATES[self.state]}: {self.sequence}" if self.sequence else STATES[self.state]
+        return (
+            f"{STATES[self.state]}: {self.sequence}" if self.sequence else str(STATES[self.state])
+        )
 
     @property
     def status_labels(self) -> list[str]:
         """Their statuses as a mentor reads them, in filter order."""
-        return [label for key, label in FILTERS.items() if key in self.statuses]
+        return [str(label) for key, label in FILTERS.items() if key in self.statuses]
 
 
 def learners(session: Session, course_id: int) -> list[Learner]:
@@ -86,7 +89,7 @@ def learners(session: Session, course_id: int) -> list[Learner]:
                Enrollment.status == EnrollmentStatus.ACTIVE)
         .order_by(Person.family_name, Person.given_name, Person.id)
     ).all()  # fmt: skip
-    found = {p.id: Learner(p.id, p.display_name, section or NO_SECTION) for p, section in rows}
+    found = {p.id: Learner(p.id, p.display_name, section or str(NO_SECTION)) for p, section in rows}
     _journeys(session, course_id, found)
     _mentors(session, course_id, found)
     for key, people in _statuses(session, course_id).items():
@@ -127,8 +130,8 @@ def _mentors(session: Session, course_id: int, found: dict[int, Learner]) -> Non
     unpaired = [learner for learner in found.values() if learner.mentor_id is None]
     default = mentor_for(session, course_id, unpaired[0].person_id) if unpaired else None
     for learner in unpaired:
-        learner.mentor = (f"Not paired (messages come from {default.name})" if default
-                          else "Not paired")  # fmt: skip
+        learner.mentor = (_("Not paired (messages come from %(name)s)", name=default.name)
+                          if default else _("Not paired"))  # fmt: skip
 
 
 def _statuses(session: Session, course_id: int) -> dict[str, set[int]]:
@@ -165,7 +168,7 @@ def grouped(found: list[Learner]) -> list[tuple[str, list[Learner]]]:
     groups: dict[str, list[Learner]] = defaultdict(list)
     for learner in found:
         groups[learner.section].append(learner)
-    return sorted(groups.items(), key=lambda group: (group[0] == NO_SECTION, group[0].lower()))
+    return sorted(groups.items(), key=lambda group: (group[0] == str(NO_SECTION), group[0].lower()))
 
 
 def _learner_of_course(session: Session, course_id: int, person_id: int) -> Person:
@@ -176,7 +179,7 @@ def _learner_of_course(session: Session, course_id: int, person_id: int) -> Pers
                Enrollment.role == Role.LEARNER)
     )  # fmt: skip
     if person is None:
-        raise NotFound("There is no such learner in this course.")
+        raise NotFound(_("There is no such learner in this course."))
     return person
 
 
@@ -223,6 +226,6 @@ def assign_mentor(person_id: int) -> ResponseReturnValue:
     given = request.form.get("mentor_id", "")
     mentors = {m.person_id for m in profiles.course_mentors(session, course_id)}
     if not given.isdigit() or int(given) not in mentors:
-        raise BadChoice("Choose one of the course's mentors from the list.")
+        raise BadChoice(_("Choose one of the course's mentors from the list."))
     pairing.pair(session, course_id, int(given), person_id, actor_id=g.launch.person.id)
     return redirect(url_for("console.roster", lt=g.launch.token, _anchor=f"p{person_id}"), 303)

@@ -22,6 +22,7 @@ from lti_tool.console.views import STAFF, bp
 from lti_tool.courses.models import Enrollment, Person, Role
 from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.extensions import db
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import journeys, meetings, plans
 from lti_tool.mentoring.models import (
@@ -37,8 +38,9 @@ from lti_tool.mentoring.models import (
 )
 
 #: The RSVP lists, in the order the page shows them.
-LISTS = {RsvpAnswer.GOING: "Going", RsvpAnswer.MAYBE: "Maybe",
-         RsvpAnswer.NOT_GOING: "Not going", RsvpAnswer.WAITLISTED: "Waiting list"}  # fmt: skip
+LISTS = {RsvpAnswer.GOING: lazy_gettext("Going"), RsvpAnswer.MAYBE: lazy_gettext("Maybe"),
+         RsvpAnswer.NOT_GOING: lazy_gettext("Not going"),
+         RsvpAnswer.WAITLISTED: lazy_gettext("Waiting list")}  # fmt: skip
 
 
 class BadAttendance(AppError):
@@ -70,8 +72,13 @@ class SessionView:
     def places(self) -> str:
         """Places taken, and of how many."""
         if self.meeting.capacity is None:
-            return f"{self.going} going (no limit)"
-        return f"{self.going} of {self.meeting.capacity} places taken"
+            return _("%(going)s going (no limit)", going=self.going)
+        return ngettext(
+            "%(going)s of %(num)s place taken",
+            "%(going)s of %(num)s places taken",
+            self.meeting.capacity,
+            going=self.going,
+        )
 
 
 def _course_sessions(session: Session, registration_id: int, course_id: int) -> list[Message]:
@@ -97,7 +104,7 @@ def sessions_of(
         if meeting is None:
             continue
         view = SessionView(message.id, message.title, meeting, meeting.when(zone),
-                           lists={label: [] for label in LISTS.values()},
+                           lists={str(label): [] for label in LISTS.values()},
                            upcoming=not meeting.started(now))  # fmt: skip
         reminder = _reminder(session, registration_id, course_id, message.id, _day(meeting, now))
         if reminder is not None:
@@ -112,9 +119,9 @@ def sessions_of(
             .order_by(Rsvp.answered_at, Rsvp.id)
         ):  # fmt: skip
             if rsvp.answer is not None:
-                view.lists[LISTS[rsvp.answer]].append(person.display_name)
+                view.lists[str(LISTS[rsvp.answer])].append(person.display_name)
             people[person.id] = (person.display_name, rsvp.attended_at is not None)
-        view.going = len(view.lists[LISTS[RsvpAnswer.GOING]])
+        view.going = len(view.lists[str(LISTS[RsvpAnswer.GOING])])
         for person in session.scalars(
             select(Person).join(Delivery, Delivery.person_id == Person.id)
             .where(Delivery.message_id == message.id, Delivery.course_id == course_id,
@@ -133,7 +140,8 @@ def sessions() -> str:
     """The course's sessions: when, places, RSVP lists, and the attendance form."""
     zone = g.launch.person.time_zone
     found = sessions_of(db.session(), g.launch.context.registration_id, g.launch.course.id, zone)
-    return render_template("console/sessions.html", sessions=found, zone=zone or "")
+    return render_template("console/sessions.html", sessions=found, zone=zone or "",
+                           waiting_list=str(LISTS[RsvpAnswer.WAITLISTED]))  # fmt: skip
 
 
 def _day(meeting: meetings.Meeting, now: datetime) -> date:
@@ -169,8 +177,12 @@ def remind_going(
         Rsvp.message_id == message.id, Rsvp.course_id == course_id,
         Rsvp.answer == RsvpAnswer.GOING).order_by(Rsvp.person_id)))  # fmt: skip
     if not going:
-        raise NobodyGoing(f"Nobody has said they are going to “{message.title}” yet, so no "
-                          "reminder was sent.")  # fmt: skip
+        raise NobodyGoing(
+            _(
+                "Nobody has said they are going to “%(title)s” yet, so no reminder was sent.",
+                title=message.title,
+            )
+        )
     day = _day(meeting, now)
     sequence = _reminder(session, registration_id, course_id, message.id, day)
     if sequence is None:
@@ -207,7 +219,7 @@ def _course_session(session: Session, message_id: int) -> Message:
     ours = _course_sessions(session, g.launch.context.registration_id, g.launch.course.id)
     found = next((message for message in ours if message.id == message_id), None)
     if found is None:
-        raise NotFound("There is no such session in this course.")
+        raise NotFound(_("There is no such session in this course."))
     return found
 
 
@@ -220,15 +232,15 @@ def record_attendance(message_id: int) -> ResponseReturnValue:
     _course_session(session, message_id)
     given = request.form.getlist("person_id")
     if not given:
-        raise BadAttendance("Tick at least one learner who came, then record attendance.")
+        raise BadAttendance(_("Tick at least one learner who came, then record attendance."))
     if not all(value.isdigit() for value in given):
-        raise BadAttendance("The attendance form names learners by number only.")
+        raise BadAttendance(_("The attendance form names learners by number only."))
     ids = {int(value) for value in given}
     learners = set(session.scalars(select(Enrollment.person_id).where(
         Enrollment.course_id == course_id, Enrollment.role == Role.LEARNER,
         Enrollment.person_id.in_(ids))))  # fmt: skip
     if ids - learners:
-        raise BadAttendance("Only learners of this course can be recorded as present.")
+        raise BadAttendance(_("Only learners of this course can be recorded as present."))
     meetings.mark_attended(session, message_id, course_id, sorted(ids))
     session.commit()
     return redirect(url_for("console.sessions", lt=g.launch.token, _anchor=f"s{message_id}"), 303)

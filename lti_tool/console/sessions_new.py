@@ -20,14 +20,16 @@ from lti_tool.console.views import STAFF, bp
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Person, Role, display_name
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import journeys, meetings, plans
 from lti_tool.mentoring.broadcast import broadcast
 from lti_tool.mentoring.models import Step
 
 #: Who a session can be for, as the form offers it.
-AUDIENCES = {"all": "Every active learner of the course", "section": "The learners of one section",
-             "learner": "One learner"}  # fmt: skip
+AUDIENCES = {"all": lazy_gettext("Every active learner of the course"),
+             "section": lazy_gettext("The learners of one section"),
+             "learner": lazy_gettext("One learner")}  # fmt: skip
 
 
 class BadSession(AppError):
@@ -44,21 +46,27 @@ def read_session(form: Mapping[str, str], now: datetime) -> tuple[str, str, dict
     """The session the form describes: its title, description and checked details."""
     title = form.get("title", "").strip()
     if not title:
-        raise BadSession("Give the session a title.")
+        raise BadSession(_("Give the session a title."))
     if len(title) > 255:
-        raise BadSession("The title is at most 255 characters long.")
+        raise BadSession(_("The title is at most 255 characters long."))
     day, start = form.get("date", "").strip(), form.get("time", "").strip()
     try:
         starts = datetime.combine(date.fromisoformat(day), time.fromisoformat(start))
     except ValueError:
-        raise BadSession(f"“{day} {start}” is not a date and a start time: write them as "
-                         "2026-12-01 and 14:00.") from None  # fmt: skip
+        raise BadSession(
+            _(
+                "“%(day)s %(start)s” is not a date and a start time: write them "
+                "as 2026-12-01 and 14:00.",
+                day=day,
+                start=start,
+            )
+        ) from None
     zone = form.get("time_zone", "").strip()
     if not zone:
-        raise BadSession("Pick the time zone the date and time are in.")
+        raise BadSession(_("Pick the time zone the date and time are in."))
     minutes, capacity = _whole(form, "duration"), _whole(form, "capacity")
     if minutes is None:
-        raise BadSession("Give the duration as a whole number of minutes (60 is an hour).")
+        raise BadSession(_("Give the duration as a whole number of minutes (60 is an hour)."))
     details = meetings.check("This session", {
         "starts_at": starts.isoformat(), "time_zone": zone, "duration_minutes": minutes,
         "format": form.get("format", ""), "place": form.get("place", ""),
@@ -66,8 +74,13 @@ def read_session(form: Mapping[str, str], now: datetime) -> tuple[str, str, dict
     })  # fmt: skip
     meeting = meetings.Meeting.of(details)
     if meeting is None or meeting.started(now):
-        raise BadSession(f"{starts:%Y-%m-%d %H:%M} ({zone}) is in the past: pick a later date "
-                         "or time.")  # fmt: skip
+        raise BadSession(
+            _(
+                "%(when)s (%(zone)s) is in the past: pick a later date or time.",
+                when=f"{starts:%Y-%m-%d %H:%M}",
+                zone=zone,
+            )
+        )
     return title, form.get("description", ""), details
 
 
@@ -79,7 +92,10 @@ def _whole(form: Mapping[str, str], name: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise BadSession(f"The {name} is a whole number, not “{text}”.") from None
+        words = {"duration": _("duration"), "capacity": _("number of places")}.get(name, name)
+        raise BadSession(
+            _("The %(field)s is a whole number, not “%(text)s”.", field=words, text=text)
+        ) from None
 
 
 def _learners(course_id: int) -> Select[int]:
@@ -101,19 +117,20 @@ def invited(session: Session, course_id: int, form: Mapping[str, str]) -> list[i
     if audience == "section":
         section = form.get("section", "")
         if section not in sections(session, course_id):
-            raise BadSession("Pick the section from the list.")
+            raise BadSession(_("Pick the section from the list."))
         wanted = wanted.where(Enrollment.section == section)
     elif audience == "learner":
         person = form.get("person_id", "")
         wanted = wanted.where(Enrollment.person_id == (int(person) if person.isdigit() else -1))
     elif audience != "all":
-        raise BadSession("Say who is invited: everyone, a section or one learner.")
+        raise BadSession(_("Say who is invited: everyone, a section or one learner."))
     people = list(session.scalars(wanted.order_by(Enrollment.person_id)))
     if not people and audience == "learner":
-        raise BadSession("Only an active learner of this course can be invited: pick one from "
-                         "the list.")  # fmt: skip
+        raise BadSession(
+            _("Only an active learner of this course can be invited: pick one from the list.")
+        )
     if not people:
-        raise BadSession("Nobody would be invited: the course has no active learners there yet.")
+        raise BadSession(_("Nobody would be invited: the course has no active learners there yet."))
     return people
 
 

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from lti_tool.console import snippets
 from lti_tool.console.views import STAFF, bp
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 
 
@@ -42,7 +43,7 @@ def delete_snippet(snippet_id: int) -> ResponseReturnValue:
 
 
 def _page(title: str = "", body: str = "", problem: str = "") -> str:
-    done = {"saved": "The snippet is saved.", "deleted": "The snippet is deleted."}
+    done = {"saved": _("The snippet is saved."), "deleted": _("The snippet is deleted.")}
     return render_template(
         "console/snippets.html", title=title, body=body, problem=problem,
         done=done.get(request.args.get("done", ""), ""), max_title=snippets.MAX_TITLE,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.console.models import MentorSnippet
 from lti_tool.errors import AppError, NotFound
+from lti_tool.i18n import _, format_number, lazy_gettext
 from lti_tool.threads.services import MAX_BODY
 
 #: The longest title, in characters (the column's width).
@@ -22,7 +23,7 @@ MAX_SNIPPETS = 100
 class SnippetError(AppError):
     """A snippet that cannot be saved as written (400, with the reason in words)."""
 
-    title = "The snippet was not saved"
+    title = lazy_gettext("The snippet was not saved")
 
 
 def of_mentor(session: Session, registration_id: int, person_id: int) -> list[MentorSnippet]:
@@ -49,7 +50,7 @@ def own(session: Session, registration_id: int, person_id: int, snippet_id: int)
         )
     )
     if snippet is None:
-        raise NotFound("You have no saved snippet with that number.")
+        raise NotFound(_("You have no saved snippet with that number."))
     return snippet
 
 
@@ -59,17 +60,20 @@ def add(
     """Save a snippet for the mentor, after checking it in words."""
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
-        raise SnippetError("Give the snippet a title, so you can find it in the list.")
+        raise SnippetError(_("Give the snippet a title, so you can find it in the list."))
     if len(title) > MAX_TITLE:
-        raise SnippetError(f"Titles are limited to {MAX_TITLE} characters; this one has "
-                           f"{len(title):,}.")  # fmt: skip
+        raise SnippetError(_("Titles are limited to %(most)s characters; this one has %(has)s.",
+                             most=MAX_TITLE, has=format_number(len(title))))  # fmt: skip
     if not body:
-        raise SnippetError("Write the snippet's text: it is empty.")
+        raise SnippetError(_("Write the snippet's text: it is empty."))
     if len(body) > MAX_BODY:
-        raise SnippetError(f"Snippets are limited to {MAX_BODY:,} characters; this one has "
-                           f"{len(body):,}.")  # fmt: skip
+        most, has = format_number(MAX_BODY), format_number(len(body))
+        raise SnippetError(_("Snippets are limited to %(most)s characters; this one has %(has)s.",
+                             most=most, has=has))  # fmt: skip
     if len(of_mentor(session, registration_id, person_id)) >= MAX_SNIPPETS:
-        raise SnippetError(f"You already keep {MAX_SNIPPETS} snippets; delete one first.")
+        raise SnippetError(
+            _("You already keep %(most)s snippets; delete one first.", most=MAX_SNIPPETS)
+        )
     snippet = MentorSnippet(
         registration_id=registration_id, person_id=person_id, title=title, body=body
     )

@@ -12,6 +12,7 @@ from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Role
 from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
 from lti_tool.extensions import db
+from lti_tool.i18n import _, format_date, format_number, format_time, lazy_gettext, ngettext
 from lti_tool.lms.connections import active_for
 from lti_tool.lti.access import launch_required
 
@@ -28,18 +29,36 @@ _LEARNERS = (
     )
 )
 _SYNCS = select(CourseSync).where(CourseSync.course_id == bindparam("course_id"))
-#: What each sync is called on the console, and what it counts.
+#: What the console says of each sync, whole sentences so each language words them its way.
 _WORDS = {
-    SyncKind.ROSTER: {"name": "roster", "Name": "Roster", "unit": "member",
-                      "reading": "Reading the roster: page {pages}, {items} so far…",
-                      "done": "{items}, {written} changes saved"},
-    SyncKind.GRADES: {"name": "grade book", "Name": "Grade book", "unit": "result",
-                      "reading": "Reading the grade book: line item {pages}, {items} so far…",
-                      "done": "{items}, {written} new learning events"},
-    SyncKind.COMPLETIONS: {"name": "completions", "Name": "Completions", "unit": "completion",
-                           "reading": "Reading completions from the LMS: learner {pages}, "
-                                      "{items} so far…",
-                           "done": "{items}, {written} new learning events"},
+    SyncKind.ROSTER: {
+        "name": lazy_gettext("Roster"), "read_now": lazy_gettext("Read the roster now"),
+        "never": lazy_gettext("The roster has not been read from the platform yet."),
+        SyncStatus.QUEUED: lazy_gettext("Waiting for a worker to read the roster…"),
+        SyncStatus.RUNNING: lazy_gettext("Reading the roster: page %(pages)s, %(items)s so far…"),
+        SyncStatus.DONE: lazy_gettext("Roster read%(when)s: %(items)s, %(written)s changes saved."),
+        SyncStatus.FAILED: lazy_gettext("The last roster read%(when)s failed: %(error)s"),
+    },
+    SyncKind.GRADES: {
+        "name": lazy_gettext("Grade book"), "read_now": lazy_gettext("Read the grade book now"),
+        "never": lazy_gettext("The grade book has not been read from the platform yet."),
+        SyncStatus.QUEUED: lazy_gettext("Waiting for a worker to read the grade book…"),
+        SyncStatus.RUNNING: lazy_gettext("Reading the grade book: line item %(pages)s, "
+                                         "%(items)s so far…"),
+        SyncStatus.DONE: lazy_gettext("Grade book read%(when)s: %(items)s, %(written)s new "
+                                      "learning events."),
+        SyncStatus.FAILED: lazy_gettext("The last grade book read%(when)s failed: %(error)s"),
+    },
+    SyncKind.COMPLETIONS: {
+        "name": lazy_gettext("Completions"), "read_now": lazy_gettext("Read the completions now"),
+        "never": lazy_gettext("The completions have not been read from the platform yet."),
+        SyncStatus.QUEUED: lazy_gettext("Waiting for a worker to read the completions…"),
+        SyncStatus.RUNNING: lazy_gettext("Reading completions from the LMS: learner %(pages)s, "
+                                         "%(items)s so far…"),
+        SyncStatus.DONE: lazy_gettext("Completions read%(when)s: %(items)s, %(written)s new "
+                                      "learning events."),
+        SyncStatus.FAILED: lazy_gettext("The last completions read%(when)s failed: %(error)s"),
+    },
 }  # fmt: skip
 #: Shown even before their first run; completions only where an LMS connection reads them.
 _ALWAYS = (SyncKind.ROSTER, SyncKind.GRADES)
@@ -81,7 +100,7 @@ def syncs_json() -> ResponseReturnValue:
 
 def _learners(course_id: int) -> str:
     count = int(db.session.scalar(_LEARNERS, {"course_id": course_id}) or 0)
-    return f"{count:,} learner{'' if count == 1 else 's'} in this course."
+    return ngettext("%(num)s learner in this course.", "%(num)s learners in this course.", count)
 
 
 def _statuses(course_id: int) -> dict[str, dict[str, Any]]:
@@ -93,30 +112,32 @@ def _statuses(course_id: int) -> dict[str, dict[str, Any]]:
 def sync_status(kind: SyncKind, sync: CourseSync | None) -> dict[str, Any]:
     """A sync's state and a sentence an instructor can read."""
     words = _WORDS[kind]
+    named = {"name": str(words["name"]), "read_now": str(words["read_now"])}
     if sync is None:
-        text = f"The {words['name']} has not been read from the platform yet."
-        return {"state": "never", "busy": False, "name": words["Name"], "text": text}
-    numbers = {
-        "pages": sync.pages,
-        "items": f"{sync.items:,} {words['unit']}{'' if sync.items == 1 else 's'}",
-        "written": f"{sync.written:,}",
-    }
-    texts = {
-        SyncStatus.QUEUED: f"Waiting for a worker to read the {words['name']}…",
-        SyncStatus.RUNNING: words["reading"].format(**numbers),
-        SyncStatus.DONE: f"{words['Name']} read{_when(sync)}: "
-        + words["done"].format(**numbers) + ".",
-        SyncStatus.FAILED: f"The last {words['name']} read{_when(sync)} failed: {sync.error}",
-    }  # fmt: skip
-    return {"state": sync.status.value, "name": words["Name"],
+        return {"state": "never", "busy": False, "text": str(words["never"]), **named}
+    numbers = {"pages": sync.pages, "items": _items(kind, sync.items), "when": _when(sync),
+               "written": format_number(sync.written), "error": sync.error}  # fmt: skip
+    return {"state": sync.status.value, **named,
             "busy": sync.status in (SyncStatus.QUEUED, SyncStatus.RUNNING),
-            "text": texts[sync.status], "pages": sync.pages, "items": sync.items,
+            "text": str(words[sync.status]) % numbers, "pages": sync.pages, "items": sync.items,
             "written": sync.written, "removed": sync.removed}  # fmt: skip
+
+
+def _items(kind: SyncKind, count: int) -> str:
+    """What a sync read, counted in its unit ("300 members")."""
+    if kind is SyncKind.ROSTER:
+        return ngettext("%(num)s member", "%(num)s members", count)
+    if kind is SyncKind.GRADES:
+        return ngettext("%(num)s result", "%(num)s results", count)
+    return ngettext("%(num)s completion", "%(num)s completions", count)
 
 
 def _when(sync: CourseSync) -> str:
     finished = sync.finished_at
-    return f" on {finished:%d %b %Y at %H:%M} UTC" if finished else ""
+    if finished is None:
+        return ""
+    return " " + _("on %(date)s at %(time)s UTC", date=format_date(finished, "dd MMM y"),
+                   time=format_time(finished, "HH:mm"))  # fmt: skip
 
 
 # The console's other pages register their routes on ``bp``; imported last, as they import it.

@@ -25,6 +25,7 @@ from lti_tool.courses.models import (
 from lti_tool.database import autocommit
 from lti_tool.errors import Forbidden
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti import tokens
 from lti_tool.lti.errors import LaunchForbidden
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
@@ -121,14 +122,16 @@ def load_launch(token: str) -> Launch:
             "course_id": context.course_id, "person_id": context.person_id,
         }).first()  # fmt: skip
     if row is None:
-        raise LaunchForbidden("This launch no longer matches your course. Open it again.")
+        raise LaunchForbidden(_("This launch no longer matches your course. Open it again."))
     active = RegistrationStatus.ACTIVE
     if row[1] is not active or row[2] is not active or row[3] is not EnrollmentStatus.ACTIVE:
-        raise LaunchForbidden("Your access to this course has ended.")
+        raise LaunchForbidden(_("Your access to this course has ended."))
     if row[15] is not context.role:  # e.g. a roster read made an instructor a learner
         raise LaunchForbidden(
-            "Your role in this course has changed since you opened the tool. Open it again "
-            "from the course."
+            _(
+                "Your role in this course has changed since you opened the tool. Open it again "
+                "from the course."
+            )
         )
     fresh = tokens.issue(context, config["SECRET_KEY"])
     return Launch(context, row[0], CourseInfo(*row[4:8]), PersonInfo(*row[8:15]), fresh)
@@ -142,7 +145,7 @@ def launch_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.launch = load_launch(_token_from_request())
             if roles and g.launch.context.role not in roles:
-                raise Forbidden("This page is for mentors and instructors of the course.")
+                raise Forbidden(_("This page is for mentors and instructors of the course."))
             return view(*args, **kwargs)
 
         return wrapper

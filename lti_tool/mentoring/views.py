@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from lti_tool.courses.models import Person
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.mentoring import answers, feed, links, meetings, preferences
 from lti_tool.mentoring.models import MessageKind
 
@@ -21,7 +22,7 @@ def confirm_answer(token: str) -> ResponseReturnValue:
     link = links.read(token)
     item = feed.items(db.session(), [link.delivery_id]).get(link.delivery_id)
     if item is None:
-        raise links.LinkTampered("This answer link names a message that does not exist.")
+        raise links.LinkTampered(_("This answer link names a message that does not exist."))
     label = next((c.get("label") for c in item.choices if c.get("key") == link.answer), None)
     return render_template("mentoring/answer.html", item=item, token=token,
                            label=label or link.answer, recorded=False)  # fmt: skip
@@ -51,7 +52,7 @@ def calendar(token: str) -> Response:
     delivery_id = links.read_calendar(token)
     item = feed.items(db.session(), [delivery_id]).get(delivery_id)
     if item is None or item.kind != MessageKind.SESSION:
-        raise links.LinkTampered("This calendar link names no session the tool knows.")
+        raise links.LinkTampered(_("This calendar link names no session the tool knows."))
     return calendar_file(item)
 
 
@@ -76,7 +77,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     person_id = links.read_unsubscribe(token)
     session = db.session()
     if session.get(Person, person_id) is None:
-        raise links.LinkTampered("This link to stop emails names nobody the tool knows.")
+        raise links.LinkTampered(_("This link to stop emails names nobody the tool knows."))
     preferences.choose(session, person_id, email=False)
     session.commit()
     return render_template("mentoring/unsubscribe.html", token=token, done=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.models import Person
 from lti_tool.errors import NotFound
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from lti_tool.mentors.models import Channel, MentoringAgreement, MentorProfile, Mentorship
 from lti_tool.mentors.services import Mentor, as_mentor, mentor_for
@@ -21,21 +22,20 @@ from lti_tool.threads.models import AuthorRole, Thread, ThreadStatus
 
 #: A thread's status as the learner reads it.
 STATUS_WORDS = {
-    ThreadStatus.WAITING: "Waiting for an answer",
-    ThreadStatus.ANSWERED: "Answered",
-    ThreadStatus.CLOSED: "Closed",
+    ThreadStatus.WAITING: lazy_gettext("Waiting for an answer"),
+    ThreadStatus.ANSWERED: lazy_gettext("Answered"),
+    ThreadStatus.CLOSED: lazy_gettext("Closed"),
 }
 #: The agreement's channels as the learner reads them.
 CHANNEL_WORDS = {
-    Channel.PANEL: "Messages in this panel",
-    Channel.EMAIL: "Email",
-    Channel.VIDEO: "Video calls",
-    Channel.PHONE: "Phone",
-    Channel.IN_PERSON: "In person",
+    Channel.PANEL: lazy_gettext("Messages in this panel"),
+    Channel.EMAIL: lazy_gettext("Email"),
+    Channel.VIDEO: lazy_gettext("Video calls"),
+    Channel.PHONE: lazy_gettext("Phone"),
+    Channel.IN_PERSON: lazy_gettext("In person"),
 }
 #: The terms the learner writes: the shared ones and their own expectations.
 LEARNER_TERMS = ("goals", "meeting_frequency", "preferred_channel", "mentee_expectations")
-_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def questions(session: Session, course_id: int, learner_id: int) -> list[Questio
     return [
         Question(
             thread=row.thread,
-            status=STATUS_WORDS[row.thread.status],
+            status=str(STATUS_WORDS[row.thread.status]),
             asked=age(now - row.thread.opened_at),
             waiting=age(row.waiting_for) if row.waiting_for is not None else None,
             new_reply=row.thread.learner_unread_at is not None,
@@ -127,7 +127,7 @@ def thread(session: Session, course_id: int, learner_id: int, thread_id: int) ->
         )
     )
     if found is None:
-        raise NotFound("You have no such question in this course.")
+        raise NotFound(_("You have no such question in this course."))
     return found
 
 
@@ -155,7 +155,7 @@ def author_names(session: Session, found: Thread) -> dict[int, str]:
         .where(Person.id.in_(mentors))
     ).all()
     names = {person.id: shown or person.display_name for person, shown in rows}
-    return {**names, found.learner_id: "You"}
+    return {**names, found.learner_id: _("You")}
 
 
 def agreement(
@@ -185,15 +185,17 @@ def own_agreement(
     """``agreement``, or ``NotFound`` in words when the learner has none (or not that one)."""
     found = agreement(session, course_id, learner_id, agreement_id)
     if found is None:
-        raise NotFound("You have no mentoring agreement in this course yet.")
+        raise NotFound(_("You have no mentoring agreement in this course yet."))
     return found
 
 
 def age(delta: timedelta) -> str:
     """A duration in its largest whole unit, as a person reads it at a glance ("3 hours")."""
     seconds = max(0, int(delta.total_seconds()))
-    for unit, size in _UNITS:
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return "less than a minute"
+    if seconds >= 86_400:
+        return ngettext("%(num)s day", "%(num)s days", seconds // 86_400)
+    if seconds >= 3_600:
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3_600)
+    if seconds >= 60:
+        return ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
+    return _("less than a minute")

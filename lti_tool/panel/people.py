@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from lti_tool.errors import AppError, Conflict
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 from lti_tool.mentors import agreements
 from lti_tool.mentors.models import MentoringAgreement
@@ -27,7 +28,7 @@ def _to_thread(thread_id: int, anchor: str | None = None) -> ResponseReturnValue
 def _number(name: str) -> int:
     raw = request.form.get(name, "")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):  # an id or a version
-        raise AppError("This form is incomplete: open the page again and resend it.")
+        raise AppError(_("This form is incomplete: open the page again and resend it."))
     return int(raw)
 
 
@@ -57,7 +58,7 @@ def thread(thread_id: int) -> str:
         services.mark_read(session, found.id, g.launch.person.id)
     return render_template(
         "panel/thread.html", thread=found, names=own.author_names(session, found),
-        status=own.STATUS_WORDS[found.status], body_html=listing.body_html,
+        status=str(own.STATUS_WORDS[found.status]), body_html=listing.body_html,
         mentor_side=AuthorRole.MENTOR,
     )  # fmt: skip
 
@@ -91,8 +92,13 @@ def save_agreement() -> ResponseReturnValue:
     session = db.session()
     found = _agreement_of_form()
     if _number("version") != found.version:
-        raise Conflict(f"The agreement changed since you read it (it is now version "
-                       f"{found.version}): read it again before changing it.")  # fmt: skip
+        raise Conflict(
+            _(
+                "The agreement changed since you read it (it is now version "
+                "%(version)s): read it again before changing it.",
+                version=found.version,
+            )
+        )
     terms = {name: request.form[name] for name in own.LEARNER_TERMS if name in request.form}
     agreements.edit(session, found.id, g.launch.person.id, **terms)
     return redirect(url_for("panel.agreement", lt=g.launch.token, _anchor="accept"), 303)

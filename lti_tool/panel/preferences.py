@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import feed, preferences, timeline
 from lti_tool.mentoring.models import LearnerPreference
@@ -57,7 +58,7 @@ def why(delivery_id: int) -> str:
     session = db.session()
     story = timeline.delivery_story(session, g.launch.course.id, g.launch.person.id, delivery_id)
     if story is None:
-        raise NotFound("There is no such message in your mentor panel.")
+        raise NotFound(_("There is no such message in your mentor panel."))
     item = feed.items(session, [delivery_id])[delivery_id]
     policy = preferences.policies(session, [g.launch.person.id], current_app.config)
     zone = policy[g.launch.person.id].zone

@@ -9,6 +9,7 @@ from lti_tool import clock
 from lti_tool.database import autocommit
 from lti_tool.errors import NotFound
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import answers, feed, meetings, preferences, resources, surveys
 from lti_tool.mentoring.views import calendar_file
@@ -86,7 +87,7 @@ def calendar(delivery_id: int) -> Response:
     own.delivery(db.session(), g.launch.course.id, g.launch.person.id, delivery_id)
     item = feed.items(db.session(), [delivery_id]).get(delivery_id)
     if item is None:
-        raise NotFound("There is no such session invitation.")
+        raise NotFound(_("There is no such session invitation."))
     return calendar_file(item)
 
 

@@ -13,8 +13,9 @@
     if (region.childNodes.length) return;
     var link = document.createElement("a");
     link.href = box.dataset.reload;
-    link.textContent = "Show them";
-    region.appendChild(document.createTextNode("New messages from your mentor — "));
+    // The words come from the page, in its language.
+    link.textContent = box.dataset.show || "Show them";
+    region.appendChild(document.createTextNode((box.dataset.news || "New messages from your mentor") + " — "));
     region.appendChild(link);
   }
 

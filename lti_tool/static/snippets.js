@@ -19,6 +19,8 @@
     var kept = before.replace(/\s+$/, "");
     reply.value = body ? (kept ? kept + "\n\n" + body : body) : before;
     after = reply.value;
-    if (status) status.textContent = body ? "Inserted “" + option.text + "” into your reply." : "";
+    // The sentence comes from the page, in its language; {title} stands for the snippet's.
+    var said = (status && status.dataset.inserted) || "Inserted “{title}” into your reply.";
+    if (status) status.textContent = body ? said.replace("{title}", option.text) : "";
   });
 })();

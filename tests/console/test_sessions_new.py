@@ -117,7 +117,7 @@ def test_scheduling_invites_exactly_those_chosen(
      ({"place": "", "url": ""}, "a session needs a place, a url to join, or both"),
      ({"url": "meet.example.org"}, "must be an http(s) address"),
      ({"capacity": "0"}, "capacity is a whole number of places (at least 1)"),
-     ({"capacity": "lots"}, "The capacity is a whole number, not “lots”."),
+     ({"capacity": "lots"}, "The number of places is a whole number, not “lots”."),
      ({"duration": "0"}, "duration_minutes is a whole number from 1 to 1440"),
      ({"format": "party"}, "format must be one of"),
      ({"audience": "section", "section": "Mars"}, "Pick the section from the list."),

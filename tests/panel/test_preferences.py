@@ -40,7 +40,7 @@ def test_the_form_starts_from_the_defaults_and_the_launch_language(
     assert '<option value="fr" lang="fr" selected>Français</option>' in page
     assert 'name="email" checked' in page
     assert 'value="welcome"' not in page  # a welcome cannot be turned off, and the page says so
-    assert "Welcome messages always come" in page
+    assert "Les messages de bienvenue arrivent toujours" in page  # the page is in French too
     assert _stored(db, tenant) is None  # looking changes nothing
 
 
@@ -50,7 +50,7 @@ def test_saved_choices_are_confirmed_and_read_back(
     answer = client.post("/panel/preferences", data={"lt": tenant.launch_token, **GOOD})
     assert answer.status_code == 303
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "Your preferences are saved." in page
+    assert "Vos préférences sont enregistrées." in page  # in the language just chosen
     stored = _stored(db, tenant)
     assert stored is not None
     assert (stored.time_zone, stored.quiet_start, stored.quiet_end, stored.email, stored.locale) \
