@@ -15,8 +15,10 @@ def test_the_learner_sees_their_mentor_with_photo_title_bio_and_how_to_reach_the
     people: People,
 ) -> None:
     page = people.get("ana", "/panel/").text
-    assert page.index("Your mentor") < page.index("Ask your mentor") < page.index(
-        "Your questions") < page.index("Messages from your mentor")  # fmt: skip
+    # Who the mentor is and what is new first, then the messages, then asking and questions.
+    assert page.index("Your mentor") < page.index('class="waiting"') < page.index(
+        "Messages from your mentor") < page.index('id="ask"') < page.index(
+        "Your questions")  # fmt: skip
     assert f'src="{PHOTO}" alt="Photo of Maya Okafor"' in page
     assert "Head of training, Lyon" in page
     assert "Fifteen years on the front desk." in page

@@ -29,6 +29,7 @@ def _panel(client: FlaskClient, tenant: Tenant) -> str:
 def test_nothing_yet(client: FlaskClient, db: SQLAlchemy, tenant: Tenant) -> None:
     assert _news(client, tenant.launch_token) == {"unread": 0, "latest": None, "threads_unread": 0}
     assert " new</span>" not in _panel(client, tenant)
+    assert "Nothing new since your last visit." in _panel(client, tenant)
 
 
 def test_a_new_message_is_counted_until_the_panel_shows_it(
@@ -40,6 +41,7 @@ def test_a_new_message_is_counted_until_the_panel_shows_it(
     assert _news(client, tenant.launch_token) == expected  # asking marks nothing read
     panel = _panel(client, tenant)
     assert '<span class="badge">1 new</span></h2>' in panel
+    assert '<a href="#messages">1 new message from your mentor</a>' in panel
     assert f'data-latest="{welcome.id}"' in panel
     assert 'data-updates="/panel/updates.json?lt=' in panel
     assert _news(client, tenant.launch_token)["unread"] == 0
@@ -58,6 +60,7 @@ def test_unread_thread_replies_are_counted(
     thread.learner_unread_at = clock.now()  # as a mentor's reply leaves it
     db.session.commit()
     assert _news(client, tenant.launch_token)["threads_unread"] == 1
+    assert "1 new reply to your questions</a>" in _panel(client, tenant)
 
 
 def test_another_learner_sees_only_her_own_news(
