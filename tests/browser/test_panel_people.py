@@ -87,7 +87,8 @@ def test_a_learner_asks_their_mentor_and_reads_the_answer_in_the_iframe(
     frame = _open(page, url, "demo-learner-1", "1")  # the learner comes back later
     questions = frame.locator("ul.questions")
     assert questions.get_by_text("Answered").is_visible()
-    assert frame.get_by_text("1 new reply").is_visible()
+    assert frame.get_by_text("1 new reply", exact=True).is_visible()  # by the questions
+    assert frame.get_by_role("link", name="1 new reply to your questions").is_visible()
     questions.get_by_role("link", name="How do I calm an angry caller?").click()
     frame.get_by_text("Breathe first, then let them finish.").wait_for()
     assert frame.get_by_text("Answered").is_visible()
