@@ -1,5 +1,6 @@
 """``flask --app wsgi mentoring …``: follow-up plans from a TOML or JSON file, rules switched
-on and off, dry runs, backfills and broadcasts (until the console does these)."""
+on and off, dry runs, backfills and broadcasts, sessions attended and survey results (for
+administrators and scripts; mentors do most of this in the console)."""
 
 from __future__ import annotations
 
