@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.mentoring.models import LearnerPreference
-from lti_tool.mentoring.preferences import LANGUAGES
+from lti_tool.mentoring.preferences import LANGUAGES, spoken
 
 #: The language codes the tool speaks (English first: the fallback).
 SUPPORTED = tuple(LANGUAGES)
@@ -47,12 +47,6 @@ def lazy_gettext(text: str) -> Any:
     return _lazy_gettext(text)
 
 
-def reduce(code: str | None) -> str | None:
-    """A locale as the tool speaks it (``fr-CA`` and ``fr_CA`` are ``fr``), or none."""
-    short = (code or "").replace("_", "-").split("-")[0].lower()
-    return short if short in SUPPORTED else None
-
-
 def select_locale() -> str:
     """On translated pages: the learner's chosen language, else the launch's locale, else
     the browser's best supported match; English everywhere else."""
@@ -63,7 +57,7 @@ def select_locale() -> str:
         chosen = db.session.scalar(
             select(LearnerPreference.locale).where(LearnerPreference.person_id == launch.person.id)
         )
-        found = reduce(chosen) or reduce(launch.person.locale)
+        found = spoken(chosen) or spoken(launch.person.locale)
         if found:
             return found
     return request.accept_languages.best_match(SUPPORTED) or SUPPORTED[0]

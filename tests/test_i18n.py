@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 
 from lti_tool.courses.models import Course, Person, Role
-from lti_tool.i18n import reduce, select_locale
+from lti_tool.i18n import select_locale
 from lti_tool.lti import tokens
 from lti_tool.mentoring import preferences
 from tests.factories import EnrollmentFactory
@@ -116,14 +116,14 @@ def test_pages_of_the_lti_plumbing_stay_english(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "spoken"),
+    ("code", "expected"),
     [("fr-CA", "fr"), ("fr_FR", "fr"), ("FR", "fr"), ("en-GB", "en"), ("de-DE", None),
      ("", None), (None, None)],
 )  # fmt: skip
 def test_a_locale_is_reduced_to_a_language_the_tool_speaks(
-    code: str | None, spoken: str | None
+    code: str | None, expected: str | None
 ) -> None:
-    assert reduce(code) == spoken
+    assert preferences.spoken(code) == expected
 
 
 def test_outside_a_request_the_locale_is_english(app: Flask) -> None:

@@ -171,10 +171,12 @@ def _week(moment: datetime) -> date:
 
 def _survey(topic: str, message: Message, found: list[_Answer]) -> list[Chart]:
     charts = []
-    for item in surveys.items_of(message.details or {}):
+    items = surveys.items_of(message.details or {})
+    tallied = surveys.tally(items, (a.answers for a in found))
+    for item in items:
         if item.kind == "text":
             continue
-        counts = Counter(str(a.answers[item.key]) for a in found if item.key in (a.answers or {}))
+        counts = tallied[item.key]
         charts.append(Chart(topic, message.title, _("survey: %(prompt)s", prompt=item.prompt),
                             _("Answer"), [
             Row(label, (Segment(_("Answers"), counts[key]),), _answers(counts[key]))

@@ -36,13 +36,16 @@ def zones() -> list[str]:
     return sorted(available_timezones())
 
 
+def spoken(code: str | None) -> str | None:
+    """A locale as the tool speaks it (``fr-CA`` and ``fr_CA`` are ``fr``), or none."""
+    short = (code or "").replace("_", "-").split("-")[0].lower()
+    return short if short in LANGUAGES else None
+
+
 def language(chosen: str | None, launch_locale: str | None) -> str:
     """The language to show: the learner's choice, else the launch's if the tool speaks it
     (``fr-CA`` is ``fr``), else the first of ``LANGUAGES``."""
-    for code in (chosen, (launch_locale or "").replace("_", "-").split("-")[0].lower()):
-        if code in LANGUAGES:
-            return code
-    return next(iter(LANGUAGES))
+    return spoken(chosen) or spoken(launch_locale) or next(iter(LANGUAGES))
 
 
 def defaults(config: Mapping[str, Any]) -> Policy:

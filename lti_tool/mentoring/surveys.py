@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,21 +169,27 @@ def summary(items: Sequence[Item], answers: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def tally(items: Sequence[Item], given: Iterable[Mapping[str, Any]]) -> dict[str, Counter[str]]:
+    """How many answered each Likert or choice item each way: counts per answer key, every
+    key offered present (zero if nobody chose it)."""
+    counts = {item.key: Counter({key: 0 for key, _label in item.choices})
+              for item in items if item.kind != "text"}  # fmt: skip
+    for answers in given:
+        for key, counter in counts.items():
+            if key in (answers or {}):
+                counter[str(answers[key])] += 1
+    return counts
+
+
 def distribution(session: Session, message_id: int) -> dict[str, Counter[str]]:
-    """How learners answered each Likert or choice item of a survey: counts per answer key,
-    every key offered present (zero if nobody chose it)."""
+    """How learners answered each Likert or choice item of a survey (``tally`` over every
+    response to the message)."""
     message = session.get(Message, message_id)
     if message is None:
         return {}
-    items = [item for item in items_of(message.details or {}) if item.kind != "text"]
-    counts = {item.key: Counter({key: 0 for key, _label in item.choices}) for item in items}
     stored = session.scalars(
         select(Response.answers)
         .join(Delivery, Delivery.id == Response.delivery_id)
         .where(Delivery.message_id == message_id)
     )
-    for answers in stored:
-        for item in items:
-            if item.key in (answers or {}):
-                counts[item.key][str(answers[item.key])] += 1
-    return counts
+    return tally(items_of(message.details or {}), stored)

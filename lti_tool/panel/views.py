@@ -103,6 +103,8 @@ def open_resource(delivery_id: int) -> ResponseReturnValue:
     return redirect(target, 303)
 
 
-# Pages kept in their own modules register their routes on ``bp`` when imported.
-from lti_tool.panel import preferences as _preferences_pages  # noqa: E402, F401
+# Pages kept in their own modules register their routes on ``bp``; imported last, as they
+# import it.
+from lti_tool.panel import people as _people  # noqa: E402, F401
+from lti_tool.panel import preferences as _preference_pages  # noqa: E402, F401
 from lti_tool.panel import updates as _updates  # noqa: E402, F401
