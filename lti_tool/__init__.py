@@ -26,6 +26,7 @@ from lti_tool.mentoring import rules as mentoring_rules
 from lti_tool.mentoring.views import bp as mentoring_bp
 from lti_tool.ops.services import make_clock
 from lti_tool.ops.views import bp as ops_bp
+from lti_tool.panel.cache import init_panel_cache
 from lti_tool.panel.views import bp as panel_bp
 from lti_tool.settings import ROOT, load_settings, validate
 from lti_tool.threads import services as thread_services
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_i18n(app)
     app.extensions["clock"] = make_clock(app)
     init_storage(app)
+    init_panel_cache(app)
     errors.register_error_handlers(app)
     security.init_security_headers(app)
     if hops := app.config["HTTP_PROXY_HOPS"]:

@@ -27,6 +27,7 @@ from lti_tool import create_app
 from lti_tool.clock import FixedClock
 from lti_tool.extensions import close_connections
 from lti_tool.extensions import db as _db
+from lti_tool.panel.cache import page_cache
 from tests.helpers.services import REQUIRE_SERVICES
 from tests.helpers.smtp import Mailbox, smtp_server
 
@@ -133,6 +134,7 @@ def db(app: Flask) -> Iterator[SQLAlchemy]:
     Code under test may commit: its commits release savepoints of the outer transaction.
     """
     with app.app_context():
+        page_cache().clear()  # its pages were rendered from data rolled back since
         connection = _db.engine.connect()
         transaction = connection.begin()
         _db.session.remove()

@@ -37,6 +37,9 @@ class Course(Timestamps, Base):
     lineitems_url: Mapped[str | None] = mapped_column(Text)
     #: The grade-service scopes the platform granted for this course.
     ags_scopes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    #: Moves on whenever something every learner's panel shows changes (a message edited, a
+    #: place taken at a session): the panel's page cache keys on it (``courses.freshness``).
+    panel_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     deployment: Mapped[Deployment] = relationship()
     enrollments: Mapped[list[Enrollment]] = relationship(
@@ -151,6 +154,9 @@ class Enrollment(Timestamps, Base):
     #: (``course_section_sourcedid``: Canvas's section SIS id, Moodle's course id number);
     #: pairing by section reads it. Empty when the platform never said.
     section: Mapped[str | None] = mapped_column(String(255))
+    #: Moves on whenever something this member's panel shows changes (a message delivered, an
+    #: answer, a reply): the panel's page cache keys on it (``courses.freshness``).
+    panel_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     course: Mapped[Course] = relationship(back_populates="enrollments")
     person: Mapped[Person] = relationship(back_populates="enrollments")

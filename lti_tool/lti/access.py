@@ -75,6 +75,8 @@ class Launch:
     course: CourseInfo
     person: PersonInfo
     token: str  # a fresh token for the links and forms of the page
+    #: The course's and the enrollment's panel versions (``courses.freshness``).
+    panel_versions: tuple[int, int] = (0, 0)
 
 
 _r, _d, _c, _p, _e = (
@@ -86,7 +88,7 @@ _COLUMNS = (
     _r.c.name, _r.c.status, _d.c.status, _e.c.status,
     _c.c.id, _c.c.context_id, _c.c.title, _c.c.label,
     _p.c.id, _p.c.name, _p.c.given_name, _p.c.family_name, _p.c.email, _p.c.locale,
-    _p.c.time_zone, _e.c.role,
+    _p.c.time_zone, _e.c.role, _c.c.panel_version, _e.c.panel_version,
 )  # fmt: skip
 _LAUNCH_ROWS = (
     select(*_COLUMNS)
@@ -114,7 +116,7 @@ def _token_from_request() -> str:
 def load_launch(token: str) -> Launch:
     """Verify the token and that its platform, deployment, course and person belong together."""
     config = current_app.config
-    context = tokens.read(token, config["SECRET_KEY"], config["LTI_LAUNCH_TOKEN_SECONDS"])
+    context, fresh = tokens.renewed(token, config["SECRET_KEY"], config["LTI_LAUNCH_TOKEN_SECONDS"])
     session = db.session()
     with autocommit(session):  # one read; the page may go on to write in its own transaction
         row = session.execute(_LAUNCH_ROWS, {
@@ -133,8 +135,9 @@ def load_launch(token: str) -> Launch:
                 "from the course."
             )
         )
-    fresh = tokens.issue(context, config["SECRET_KEY"])
-    return Launch(context, row[0], CourseInfo(*row[4:8]), PersonInfo(*row[8:15]), fresh)
+    return Launch(
+        context, row[0], CourseInfo(*row[4:8]), PersonInfo(*row[8:15]), fresh, (row[16], row[17])
+    )
 
 
 def launch_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

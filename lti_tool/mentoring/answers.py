@@ -13,6 +13,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import freshness
 from lti_tool.courses.models import Course, Person
 from lti_tool.database import insert_new
 from lti_tool.errors import AppError, NotFound
@@ -129,6 +130,7 @@ def _store(
     if not insert_new(session, _RESPONSES, [row], keys=["delivery_id"], returning="id"):
         return Recorded(_response(session, item.delivery_id), False, item)  # answered meanwhile
     response = _response(session, item.delivery_id)
+    freshness.learner_changed(session, item.course_id, item.person_id)
     _emit(session, item, response, label, now)
     _follow_branches(session, item, response, label, now)
     return Recorded(response, True, item)

@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import freshness
 from lti_tool.jobs import call_after_commit
 from lti_tool.mentoring import outgoing, preferences
 from lti_tool.mentoring.journeys import WAITING, waiting
@@ -74,6 +75,7 @@ def _dispatch_batch(session: Session, rows: Sequence[Any], now: datetime) -> int
     policy = preferences.policies(session, people, current_app.config)
     today = _delivered_today(session, policy, now)
     deliver, hold, skip = [], [], []
+    delivered: set[int] = set()
     copies: dict[str, list[int]] = {}
     mentors = _Mentors(session, {(row.course_id, row.person_id) for row in rows})
     set_up = outgoing.available(session, current_app.config, {row.course_id for row in rows})
@@ -84,12 +86,15 @@ def _dispatch_batch(session: Session, rows: Sequence[Any], now: datetime) -> int
             today[row.person_id] += 1
             mentor = mentors.of(row.course_id, row.person_id)
             deliver.append({"delivery": row.id, "now": now, "mentor": mentor})
+            delivered.add(row.id)
             for name in outgoing.wanted(learner, set_up.get(row.course_id, set())):
                 copies.setdefault(name, []).append(row.id)
         elif decision.verdict == Verdict.HOLD:
             hold.append({"delivery": row.id, "until": decision.until, "why": decision.reason})
         else:
             skip.append({"delivery": row.id, "why": decision.reason})
+    freshness.learners_changed(session, {
+        (row.course_id, row.person_id) for row in rows if row.id in delivered})  # fmt: skip
     connection = session.connection()
     for statement, params in ((_DELIVER, deliver), (_HOLD, hold), (_SKIP, skip)):
         if params:

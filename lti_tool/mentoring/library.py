@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lti_tool.courses import freshness
 from lti_tool.errors import NotFound
 from lti_tool.mentoring import plans
-from lti_tool.mentoring.models import Message, MessageKind, Sequence, Step, TriggerRule
+from lti_tool.mentoring.models import Delivery, Message, MessageKind, Sequence, Step, TriggerRule
 from lti_tool.mentoring.plans import PlanError
 from lti_tool.topics.models import Topic
 
@@ -201,3 +202,5 @@ def update_message(
         message.choices = choices
     message.title, message.body = title, body
     session.flush()
+    sent_in = select(Delivery.course_id).where(Delivery.message_id == message.id).distinct()
+    freshness.courses_changed(session, session.scalars(sent_in))  # panels show it as it is now

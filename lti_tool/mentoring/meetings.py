@@ -28,6 +28,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool import clock
+from lti_tool.courses import freshness
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.mentoring.feed import FeedItem, items
@@ -287,6 +288,7 @@ def rsvp(
     row.delivery_id = delivery_id
     if wanted != before:
         row.answer, row.answered_at = wanted, now
+        freshness.courses_changed(session, [item.course_id])  # places left, waiting lists
         session.flush()
         _emit(session, item, row, now)
         if before == RsvpAnswer.GOING:
@@ -316,6 +318,7 @@ def _promote(session: Session, item: FeedItem, meeting: Meeting, now: datetime) 
         if first is None:
             return
         first.answer, first.answered_at = RsvpAnswer.GOING, now
+        freshness.courses_changed(session, [first.course_id])
         session.flush()
         if first.delivery_id is not None:
             theirs = items(session, [first.delivery_id]).get(first.delivery_id)
@@ -359,6 +362,7 @@ def mark_attended(
         if row.attended_at is not None:
             continue
         row.attended_at = now
+        freshness.learner_changed(session, row.course_id, person_id)
         course = session.get_one(Course, row.course_id)
         scene = builders.Scene.of(outbox.tool_url(), person.registration, person, course)
         outbox.emit(session, person.registration_id, builders.attended(

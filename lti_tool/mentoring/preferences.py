@@ -13,6 +13,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from lti_tool.courses import freshness
 from lti_tool.courses.models import Person
 from lti_tool.errors import AppError
 from lti_tool.mentoring.models import LearnerPreference, MessageKind
@@ -102,6 +103,7 @@ def choose(session: Session, person_id: int, **choices: Any) -> LearnerPreferenc
     for name, value in choices.items():
         setattr(preference, name, value)
     session.flush()
+    freshness.people_changed(session, [person_id])
     return preference
 
 

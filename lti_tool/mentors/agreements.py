@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import freshness
 from lti_tool.errors import AppError, Conflict, Forbidden, NotFound
 from lti_tool.mentors.models import Channel, MentoringAgreement, Mentorship
 
@@ -53,6 +54,7 @@ def open_agreement(
                 session.add(agreement)
         except IntegrityError:  # opened by the other side at the same moment
             agreement = session.scalars(query).one()
+        freshness.learner_changed(session, course_id, mentee_id)
     session.commit()
     return agreement
 
@@ -73,6 +75,7 @@ def edit(session: Session, agreement_id: int, actor_id: int, **terms: str) -> Me
         agreement.accepted_by_mentee_at = agreement.accepted_by_mentor_at = None
     for name, value in changed.items():
         setattr(agreement, name, value)
+    freshness.learner_changed(session, agreement.course_id, agreement.mentee_id)
     session.commit()
     return agreement
 
@@ -88,6 +91,7 @@ def accept(session: Session, agreement_id: int, actor_id: int, version: int) -> 
     column = f"accepted_by_{side}_at"
     if getattr(agreement, column) is None:
         setattr(agreement, column, clock.now())
+        freshness.learner_changed(session, agreement.course_id, agreement.mentee_id)
     session.commit()
     return agreement
 

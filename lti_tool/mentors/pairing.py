@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import freshness
 from lti_tool.courses.members import STAFF, active_people, active_role
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.errors import AppError, Conflict, Forbidden, NotFound
@@ -152,6 +153,7 @@ def _pair(
                 )  # fmt: skip
                 session.add(mentorship)
                 session.flush()
+            freshness.learner_changed(session, course_id, mentee_id)
             return mentorship
         except IntegrityError:
             continue

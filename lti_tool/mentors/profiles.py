@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.courses import freshness
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.errors import AppError, NotFound
 from lti_tool.mentors.models import MentorProfile, Mentorship
@@ -36,6 +37,7 @@ def save_profile(
         session.add(profile)
     for name, value in values.items():
         setattr(profile, name, value)
+    freshness.member_courses_changed(session, person_id)
     session.commit()
     return profile
 

@@ -51,6 +51,8 @@ class Question:
     waiting: str | None
     #: A mentor replied and the learner has not opened it since.
     new_reply: bool
+    #: How long until ``asked`` or ``waiting`` reads differently.
+    changes_in: timedelta = timedelta.max
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ class Top:
     questions: list[Question]
     #: How many questions have a reply the learner has not read.
     unread: int
+
+    @property
+    def changes_in(self) -> timedelta:
+        """How long until an age it shows ("asked 3 minutes ago") reads differently."""
+        return min((q.changes_in for q in self.questions), default=timedelta.max)
 
     @property
     def initials(self) -> str:
@@ -114,6 +121,10 @@ def questions(session: Session, course_id: int, learner_id: int) -> list[Questio
             asked=age(now - row.thread.opened_at),
             waiting=age(row.waiting_for) if row.waiting_for is not None else None,
             new_reply=row.thread.learner_unread_at is not None,
+            changes_in=min(
+                age_changes_in(now - row.thread.opened_at),
+                age_changes_in(row.waiting_for) if row.waiting_for is not None else timedelta.max,
+            ),
         )
         for row in listing.for_learner(session, course_id, learner_id)
     ]
@@ -187,6 +198,13 @@ def own_agreement(
     if found is None:
         raise NotFound(_("You have no mentoring agreement in this course yet."))
     return found
+
+
+def age_changes_in(delta: timedelta) -> timedelta:
+    """How long until ``age(delta)`` reads differently, as time goes by."""
+    seconds = max(0, int(delta.total_seconds()))
+    unit = 86_400 if seconds >= 86_400 else 3_600 if seconds >= 3_600 else 60
+    return timedelta(seconds=unit - seconds % unit)
 
 
 def age(delta: timedelta) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -12,8 +14,10 @@ from lti_tool.extensions import db
 from lti_tool.i18n import _
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import answers, feed, meetings, preferences, resources, surveys
+from lti_tool.mentoring.models import MessageKind
 from lti_tool.mentoring.views import calendar_file
-from lti_tool.panel import own
+from lti_tool.panel import cache, own
+from lti_tool.security import csp_nonce
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -23,6 +27,9 @@ bp = Blueprint("panel", __name__, url_prefix="/panel")
 def home() -> str:
     """Where a learner lands after launch: their mentor, agreement and questions on top, then
     their mentor's messages, newest first."""
+    pages, key, now = cache.page_cache(), cache.key(g.launch), clock.now()
+    if kept := pages.get(key, now):
+        return kept.served(g.launch.token, csp_nonce())
     session = db.session()
     person_id = g.launch.person.id
     with autocommit(session):  # reads, and one statement marking the unread ones read
@@ -31,11 +38,26 @@ def home() -> str:
         standings = meetings.standings(session, items, person_id)
         zone = preferences.policies(session, [person_id], current_app.config)[person_id].zone
         top = own.top(session, g.launch.course.id, person_id)
-    return render_template(
+    html = render_template(
         "panel/home.html", items=items, standings=standings, zone=zone,
-        meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=clock.now(),
-        top=top,
+        meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=now, top=top,
     )  # fmt: skip
+    if not any(item.unread for item in items):  # else the page shows them new, once
+        pages.put(key, html, g.launch.token, now, _lasts(items, top, now))
+    return html
+
+
+def _lasts(items: list[feed.FeedItem], top: own.Top, now: datetime) -> timedelta:
+    """How long the panel reads the same by itself: until the next session on it starts
+    (its answers close) or an age on it moves on."""
+    starts = [
+        meeting.starts_at - now
+        for item in items
+        if item.kind == MessageKind.SESSION
+        and (meeting := meetings.Meeting.of(item.details)) is not None
+        and meeting.starts_at > now
+    ]
+    return min([*starts, top.changes_in])
 
 
 def _back(delivery_id: int) -> ResponseReturnValue:

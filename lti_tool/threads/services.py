@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
+from lti_tool.courses import freshness
 from lti_tool.courses.members import STAFF, active_role
 from lti_tool.courses.models import Course, Person, Role
 from lti_tool.errors import AppError, Forbidden, NotFound
@@ -71,6 +72,7 @@ def _open(
     )
     session.add(thread)
     session.flush()
+    freshness.learner_changed(session, course_id, learner_id)
     _emit_asked(session, thread, body)
     return thread
 
@@ -92,6 +94,7 @@ def reply(session: Session, thread_id: int, author_id: int, text: str) -> Post:
     else:
         thread.status, thread.answered_at = ThreadStatus.ANSWERED, now
     session.flush()
+    freshness.learner_changed(session, thread.course_id, thread.learner_id)
     if role is AuthorRole.MENTOR:
         notify_reply(session, thread, post)
     session.commit()
@@ -112,6 +115,7 @@ def mark_read(session: Session, thread_id: int, learner_id: int) -> None:
     if thread.learner_id != learner_id:
         raise Forbidden("Only the learner who asked can mark this question's answer as read.")
     thread.learner_unread_at = None
+    freshness.learner_changed(session, thread.course_id, thread.learner_id)
     session.commit()
 
 
@@ -122,6 +126,7 @@ def mark_answered(session: Session, thread_id: int, person_id: int) -> Thread:
         raise Forbidden("Only the course's mentors and instructors can mark a question answered.")
     if thread.status is ThreadStatus.WAITING:
         thread.status, thread.answered_at = ThreadStatus.ANSWERED, clock.now()
+        freshness.learner_changed(session, thread.course_id, thread.learner_id)
     session.commit()
     return thread
 
@@ -132,6 +137,7 @@ def close(session: Session, thread_id: int, person_id: int) -> Thread:
     if side_of(session, thread, person_id) is None:
         raise Forbidden("Only the learner who asked and the course's mentors can close it.")
     thread.status = ThreadStatus.CLOSED
+    freshness.learner_changed(session, thread.course_id, thread.learner_id)
     session.commit()
     return thread
 
