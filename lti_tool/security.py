@@ -1,12 +1,13 @@
 """Headers every response carries, and the Content-Security-Policy of every page.
 
 Every HTML response gets a policy with a fresh script nonce (``csp_nonce()`` in templates:
-``<script nonce="{{ csp_nonce() }}" src=…>``). Scripts: this site's files with the nonce,
-never inline; styles: this site's stylesheet only. Frames inside our pages: the video players
-of ``VM_MENTORING_EMBED_HOSTS`` (and, on the embedded platform's pages, the tool itself).
-Who may frame our pages: the registered platforms (their issuers' origins, read again every
-minute), ``VM_HTTP_CSP_FRAME_ANCESTORS`` and this site (the embedded platform). Forms post to
-this site, except the few pages that post to a platform (``csp_form_target(url)``).
+``<script nonce="{{ csp_nonce() }}" src=…>``). Scripts: only tags carrying the nonce (this
+site's files; never inline, and not even this site's files without it); styles: this site's
+stylesheet only. Frames inside our pages: the video players of ``VM_MENTORING_EMBED_HOSTS``
+(and, on the embedded platform's pages, the tool itself). Who may frame our pages: the
+registered platforms (their issuers' origins, read again every minute),
+``VM_HTTP_CSP_FRAME_ANCESTORS`` and this site (the embedded platform). Forms post to this
+site, except the few pages that post to a platform (``csp_form_target(url)``).
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def _policy(
         ancestors = ["'self'", *_registered_origins(), *extra_ancestors]
     directives: list[tuple[str, Sequence[str]]] = [
         ("default-src", ["'self'"]),
-        ("script-src", ["'self'", f"'nonce-{csp_nonce()}'"]),
+        ("script-src", [f"'nonce-{csp_nonce()}'"]),  # only the page's own tags run
         ("style-src", ["'self'"]),
         ("img-src", ["'self'", "https:", "data:"]),
         ("frame-src", frames or ["'none'"]),
