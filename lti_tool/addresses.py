@@ -4,9 +4,10 @@ credentials, query or fragment in it."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
+
+from lti_tool import http_safety
+from lti_tool.http_safety import AddressPolicy
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -26,42 +27,15 @@ def address_problem(url: str, *, production: bool, what: str, carrying: str) -> 
     return None
 
 
-def resolved_problem(url: str, *, production: bool, allow_private: bool, what: str) -> str | None:
-    """What is wrong with where ``url``'s host resolves to, for a call anyone could point
-    at an internal service (a webhook): a private, loopback or link-local address is
-    refused unless ``allow_private`` (loopback is allowed outside production; link-local,
-    where cloud metadata services live, never). None if every address will do.
+def resolved_problem(
+    url: str, policy: AddressPolicy, *, what: str, unknown_ok: bool = False
+) -> str | None:
+    """What is wrong with where ``url``'s host resolves to now, in a sentence naming it as
+    ``what``: an address ``policy`` refuses (see ``http_safety``); None if it will do (and,
+    with ``unknown_ok``, if the host cannot be found now).
 
-    The check is made when the address is given and again before each call; a host whose
-    DNS changes between the check and the call (rebinding) is not caught by it.
+    For refusing an address when it is given, so nothing is stored; every call to it is
+    checked again at the connection (``http_safety.session``).
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError):
-        return f"{what} names a host ({host}) that cannot be found."
-    for *_rest, sockaddr in found:
-        problem = _address_refused(
-            str(sockaddr[0]), production=production, allow_private=allow_private
-        )
-        if problem is not None:
-            return f"{what} leads to {problem}."
-    return None
-
-
-def _address_refused(text: str, *, production: bool, allow_private: bool) -> str | None:
-    address = ipaddress.ip_address(text.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_link_local:
-        return f"{address}, a link-local address (never allowed)"
-    if address.is_loopback and not production:
-        return None
-    if address.is_global or allow_private:
-        return None
-    return (
-        f"{address}, a private or reserved address (set VM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true "
-        "to allow internal services)"
-    )
+    problem = http_safety.url_problem(url, policy, unknown_ok=unknown_ok)
+    return None if problem is None else f"{what} is refused: {problem}."

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lti_tool import http_safety
 from lti_tool.mentoring import embeds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ def validate(settings: Mapping[str, Any]) -> None:
         problems.extend(_production_problems(settings))
     problems.extend(_smtp_problems(settings, production=env == "production"))
     problems.extend(_embed_host_problems(settings["MENTORING_EMBED_HOSTS"]))
+    problems.extend(http_safety.setting_problems(settings))
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 

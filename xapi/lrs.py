@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
+from lti_tool import http_safety
 from lti_tool.events.services import origin
 from xapi.times import parse_instant, timestamp
 
@@ -102,7 +103,7 @@ class LrsClient:
     @contextlib.contextmanager
     def http(self) -> Iterator[requests.Session]:
         """A connection to the LRS with its credentials and version header."""
-        with requests.Session() as http:
+        with http_safety.session() as http:
             http.auth = (self.username, self.password)
             http.headers.update({VERSION_HEADER: self.version, "Accept": "application/json"})
             yield http
@@ -179,6 +180,8 @@ class LrsClient:
         """Turn what ``requests`` raises into an ``LrsError`` that says it in words."""
         try:
             yield
+        except http_safety.AddressRefused as exc:
+            raise LrsError(f"The LRS's address is refused: {exc}") from None
         except requests.RequestException as exc:
             if timed_out(exc):
                 raise LrsError(f"The LRS did not answer within {self.timeout:g} s.") from None

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import clock, crypto
-from lti_tool.addresses import address_problem
+from lti_tool import clock, crypto, http_safety
+from lti_tool.addresses import address_problem, resolved_problem
 from lti_tool.courses.syncs import SyncStatus
 from lti_tool.errors import AppError, NotFound
 from lti_tool.jobs import enqueue_after_commit
@@ -120,7 +120,7 @@ def check_endpoint(url: str, *, production: bool) -> str:
     text = url.strip().rstrip("/")
     problem = address_problem(
         text, production=production, what="The endpoint", carrying="the username and password"
-    )
+    ) or resolved_problem(text, http_safety.current_policy(), what="The endpoint", unknown_ok=True)
     if problem is not None:
         raise SourceError(problem)
     return text.removesuffix("/statements")

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
+from lti_tool import http_safety
 from lti_tool.courses.sync_jobs import SyncError
 from lti_tool.lti.paging import call, json_pages
 
@@ -55,7 +54,7 @@ def results(line_item_url: str, token: str, *, timeout: float) -> Iterator[dict[
 
 def post_score(line_item_url: str, token: str, score: dict[str, Any], *, timeout: float) -> None:
     """Send a learner's score for a line item."""
-    with requests.Session() as http:
+    with http_safety.session() as http:
         http.headers.update({"Authorization": f"Bearer {token}", "Content-Type": SCORE_TYPE})
         call(http, "POST", under(line_item_url, "scores"), json=score, timeout=timeout,
              error=GradeError, what="score")  # fmt: skip

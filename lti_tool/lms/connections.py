@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
-from lti_tool import clock, crypto
-from lti_tool.addresses import address_problem
+from lti_tool import clock, crypto, http_safety
+from lti_tool.addresses import address_problem, resolved_problem
 from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Course
 from lti_tool.courses.syncs import CourseSync, SyncKind, SyncStatus
@@ -115,7 +115,9 @@ def check_url(url: str, kind: LmsKind, *, production: bool) -> str:
     """The LMS site's address, without a trailing slash; https, or http on loopback outside
     production."""
     text = url.strip().rstrip("/").removesuffix(_API_SUFFIXES[kind]).rstrip("/")
-    problem = address_problem(text, production=production, what="The address", carrying="the token")
+    problem = address_problem(
+        text, production=production, what="The address", carrying="the token"
+    ) or resolved_problem(text, http_safety.current_policy(), what="The address", unknown_ok=True)
     if problem is not None:
         raise LmsConnectionError(problem)
     return text

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from lti_tool import http_safety
 from lti_tool.courses.sync_jobs import SyncError
 from lti_tool.events.services import origin
 from lti_tool.lti.paging import next_link
@@ -66,7 +67,7 @@ class LmsHttp:
     timeout: float
     headers: Mapping[str, str] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
-    _session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _session: requests.Session = field(default_factory=http_safety.session, repr=False)
 
     def __post_init__(self) -> None:
         self._session.headers.update({"Accept": "application/json", **self.headers})
@@ -117,6 +118,8 @@ class LmsHttp:
             with self._session.request(method, url, timeout=self.timeout, stream=True,
                                        allow_redirects=False, **kwargs) as answer:  # fmt: skip
                 return answer.status_code, self._read(answer), answer.headers
+        except http_safety.AddressRefused as exc:
+            raise LmsError(f"{self.lms}'s address is refused: {exc}") from None
         except requests.RequestException as exc:
             if timed_out(exc):
                 raise LmsError(f"{self.lms} did not answer within {self.timeout:g} s.") from None

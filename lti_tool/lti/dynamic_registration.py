@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy.orm import Session
 
+from lti_tool import http_safety
 from lti_tool.lti.config import TOOL_CONFIGURATION, PlatformOffer, client_registration
 from lti_tool.lti.errors import PlatformAnswerError, PlatformTimeout, RegistrationRequestError
 from lti_tool.lti.models import PlatformRegistration, RegistrationStatus
@@ -63,6 +64,7 @@ def register(
     check_url(openid_configuration, "The openid_configuration parameter", settings)
     session.commit()  # no transaction is held across the calls to the platform
     platform = read_configuration(openid_configuration, token, settings)
+    _check_addresses(platform)
     body = client_registration(settings.tool_origin, platform.offer)
     answer = _call(
         "post", platform.registration_endpoint, token, settings, what="registration endpoint",
@@ -92,6 +94,16 @@ def check_url(url: str, what: str, settings: RegistrationSettings) -> None:
         raise RegistrationRequestError(
             f"{what} must use https:// (the registration token would travel in clear)."
         )
+
+
+def _check_addresses(platform: PlatformConfiguration) -> None:
+    """Refuse, before anything is stored, a key set or token endpoint the tool would
+    not be allowed to call later (each call is checked again at its connection)."""
+    for what, url in (("key set (jwks_uri)", platform.jwks_uri),
+                      ("token endpoint", platform.token_endpoint)):  # fmt: skip
+        problem = http_safety.url_problem(url, unknown_ok=True)
+        if problem is not None:
+            raise RegistrationRequestError(f"The platform's {what} is refused: {problem}.")
 
 
 def read_configuration(
@@ -141,11 +153,14 @@ def _call(
         headers["Authorization"] = f"Bearer {token}"
     where = f"The platform's {what} ({_origin(url)})"
     try:
-        with requests.request(
+        with http_safety.session() as http, http.request(
             method, url, headers=headers, json=json_body, timeout=settings.timeout,
             allow_redirects=False, stream=True,
         ) as response:  # fmt: skip
             raw = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+    except http_safety.AddressRefused as exc:
+        log.warning("Dynamic registration: %s refused (%s)", _origin(url), exc)
+        raise RegistrationRequestError(f"{where} is refused: {exc}") from exc
     except requests.Timeout as exc:
         log.warning("Dynamic registration: %s timed out", _origin(url))
         raise PlatformTimeout(f"{where} did not answer within {settings.timeout:g} s.") from exc

@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 import requests
 
+from lti_tool import http_safety
 from lti_tool.lti.errors import LaunchForbidden
 from lti_tool.lti.storage import LaunchStorage
 
@@ -73,11 +74,14 @@ def _shared_signing_key(
 
 
 def fetch_key_set(url: str, timeout: float) -> dict[str, Any]:
-    """GET the platform's JWKS (no redirects followed)."""
+    """GET the platform's JWKS (no redirects followed, only from an allowed address)."""
     try:
-        response = requests.get(url, timeout=timeout, allow_redirects=False)
+        with http_safety.session() as http:
+            response = http.get(url, timeout=timeout, allow_redirects=False)
         response.raise_for_status()
         key_set = response.json()
+    except http_safety.AddressRefused as exc:
+        raise LaunchForbidden(f"The platform's key set at {url} is refused: {exc}") from exc
     except (requests.RequestException, ValueError) as exc:
         raise LaunchForbidden(
             f"The platform's key set could not be read from {url}: {type(exc).__name__}."

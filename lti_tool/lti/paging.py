@@ -14,6 +14,8 @@ from typing import Any
 import requests
 from requests.utils import parse_header_links
 
+from lti_tool import http_safety
+
 #: A platform that keeps sending "next" stops here.
 MAX_PAGES = 10_000
 _MEANING = {401: "the platform did not accept the tool's access token",
@@ -28,7 +30,7 @@ def json_pages(
     """Each page's JSON body, first to last, following rel="next"."""
     seen: set[str] = set()
     next_url: str | None = url
-    with requests.Session() as http:
+    with http_safety.session() as http:
         http.headers.update({"Authorization": f"Bearer {token}", "Accept": media_type})
         while next_url is not None:
             if next_url in seen or len(seen) >= MAX_PAGES:
@@ -53,9 +55,12 @@ def call(
     what: str,
     **kwargs: Any,
 ) -> requests.Response:
-    """One request to a platform service; any failure becomes ``error`` in words."""
+    """One request to a platform service (no redirects followed); any failure becomes
+    ``error`` in words."""
     try:
-        response = http.request(method, url, timeout=timeout, **kwargs)
+        response = http.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except http_safety.AddressRefused as exc:
+        raise error(f"The platform's {what} service is refused: {exc}") from exc
     except requests.RequestException as exc:
         raise error(
             f"The platform's {what} service could not be reached ({type(exc).__name__})."

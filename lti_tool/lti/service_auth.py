@@ -17,6 +17,7 @@ import jwt
 import requests
 from sqlalchemy.orm import Session
 
+from lti_tool import http_safety
 from lti_tool.lti.keys import current_key, private_pem
 from lti_tool.lti.models import PlatformRegistration
 from lti_tool.lti.storage import LaunchStorage
@@ -71,9 +72,12 @@ def _request_token(
             "client_assertion": assertion, "scope": scopes}  # fmt: skip
     where = f"{registration.name}'s token endpoint ({registration.auth_token_url})"
     try:
-        response = requests.post(
-            registration.auth_token_url, data=form, timeout=timeout, allow_redirects=False
-        )
+        with http_safety.session() as http:
+            response = http.post(
+                registration.auth_token_url, data=form, timeout=timeout, allow_redirects=False
+            )
+    except http_safety.AddressRefused as exc:
+        raise ServiceAuthError(f"{where} is refused: {exc}") from exc
     except requests.RequestException as exc:
         raise ServiceAuthError(f"{where} could not be reached: {type(exc).__name__}.") from exc
     if response.status_code != 200:

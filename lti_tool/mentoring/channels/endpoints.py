@@ -2,15 +2,16 @@
 
 One endpoint in use per registration. Its address must be https (plain http only on this
 machine, outside production) and must not lead to a private, loopback or link-local
-address unless VM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES allows it: anyone who can add a webhook
-could otherwise make the tool post into the network it runs in. The signing secret is
+address unless VM_HTTP_ALLOWED_PRIVATE_NETWORKS (or, for private addresses,
+VM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES) allows it: anyone who can add a webhook could otherwise
+make the tool post into the network it runs in. The signing secret is
 made here, shown once, and kept encrypted.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock, crypto
 from lti_tool.addresses import address_problem, resolved_problem
 from lti_tool.errors import AppError, NotFound
+from lti_tool.http_safety import AddressPolicy
 from lti_tool.lti.models import PlatformRegistration
 from lti_tool.mentoring.channels.models import WebhookEndpoint
 
@@ -31,10 +33,18 @@ class WebhookError(AppError):
 
 @dataclass(frozen=True)
 class AddressRules:
-    """Where webhooks may go (VM_ENV, VM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."""
+    """Where webhooks may go (VM_ENV, VM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+    VM_HTTP_ALLOWED_PRIVATE_NETWORKS)."""
 
     production: bool
     allow_private: bool = False
+    #: Networks and hosts allowed although not public (VM_HTTP_ALLOWED_PRIVATE_NETWORKS).
+    allowed: AddressPolicy = field(default_factory=AddressPolicy)
+
+    @property
+    def policy(self) -> AddressPolicy:
+        """The connection policy these rules make."""
+        return replace(self.allowed, loopback=not self.production, private=self.allow_private)
 
 
 def check_url(url: str, rules: AddressRules) -> str:
@@ -43,9 +53,7 @@ def check_url(url: str, rules: AddressRules) -> str:
     what = "The webhook address"
     problem = address_problem(
         text, production=rules.production, what=what, carrying="the signed messages"
-    ) or resolved_problem(
-        text, production=rules.production, allow_private=rules.allow_private, what=what
-    )
+    ) or resolved_problem(text, rules.policy, what=what)
     if problem is not None:
         raise WebhookError(problem)
     return text

@@ -4,7 +4,8 @@ Headers: ``X-VM-Timestamp`` (Unix seconds), ``X-VM-Signature: sha256=<hex>`` (HM
 with the endpoint's secret of ``<timestamp>.<body>``: ``verify`` shows a receiver how to
 check it, refusing old timestamps against replays) and ``Idempotency-Key:
 delivery-<id>`` (the same on every retry, so a receiver can drop a message it already
-has). No redirects are followed; the address is checked again before every post.
+has). No redirects are followed; the address is checked again before every post, and the
+connection goes only to an address ``http_safety`` allows.
 
 2xx: sent. 429, 5xx, 408, a timeout or no connection: tried again later (after what
 Retry-After asks). A redirect or any other 4xx: failed for good, with the status and the
@@ -24,7 +25,7 @@ import orjson
 import requests
 from sqlalchemy.orm import Session
 
-from lti_tool import crypto
+from lti_tool import crypto, http_safety
 from lti_tool.mentoring.channels.base import Channel, Outgoing, SendResult
 from lti_tool.mentoring.channels.endpoints import AddressRules, WebhookError, check_url, in_use
 from xapi.lrs import retry_after, timed_out
@@ -46,7 +47,8 @@ class WebhookSettings:
     def from_config(cls, config: Mapping[str, Any]) -> WebhookSettings:
         """The settings of an app's configuration."""
         allow_private = bool(config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"])
-        rules = AddressRules(production=config["ENV"] == "production", allow_private=allow_private)
+        rules = AddressRules(production=config["ENV"] == "production", allow_private=allow_private,
+                             allowed=http_safety.policy_from_config(config))  # fmt: skip
         return cls(float(config["WEBHOOK_TIMEOUT_SECONDS"]), rules, config["SECRETS_KEY"])
 
 
@@ -99,7 +101,7 @@ class WebhookChannel(Channel):
     name: str = "webhook"
     #: Unix time for the signature's timestamp (tests replace it).
     now: Callable[[], float] = time.time
-    _http: requests.Session = field(default_factory=requests.Session, repr=False)
+    _http: requests.Session | None = field(default=None, repr=False)
 
     def send(self, outgoing: Outgoing) -> SendResult:
         """Post one message to the learner's registration's webhook."""
@@ -112,11 +114,15 @@ class WebhookChannel(Channel):
                    "X-VM-Timestamp": timestamp,
                    "X-VM-Signature": signature(target.secret, timestamp, body),
                    "Idempotency-Key": f"delivery-{outgoing.delivery_id}"}  # fmt: skip
+        if self._http is None:
+            self._http = http_safety.session(self.settings.rules.policy)
         try:
             with self._http.post(target.url, data=body, headers=headers, stream=True,
                                  timeout=self.settings.timeout,
                                  allow_redirects=False) as answer:  # fmt: skip
                 return _result(answer)
+        except http_safety.AddressRefused as exc:
+            return SendResult.failed(f"The webhook's address is refused: {exc}")
         except requests.RequestException as exc:
             if timed_out(exc):
                 return SendResult.retry(
