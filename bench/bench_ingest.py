@@ -36,7 +36,7 @@ import psycopg
 
 from bench.database import bench_database
 from bench.figures import Figure
-from bench.services import gunicorn, redis_broker
+from bench.services import BENCH_RATE_LIMITS, gunicorn, redis_broker
 from lti_tool import create_app
 from lti_tool.courses.models import Course, Person
 from lti_tool.events import handoff
@@ -55,7 +55,8 @@ def run() -> Iterator[Figure]:
     with tempfile.TemporaryDirectory() as folder, bench_database(folder) as (url, kind):
         settings = {"ENV": "development", "SECRET_KEY": "b" * 40, "INSTANCE_PATH": folder,
                     "DATABASE_URL": url, "BROKER_URL": redis_broker() or "memory://",
-                    "DEMO_CLOCK": False, "LTI_EMBEDDED_PLATFORM": False}  # fmt: skip
+                    "DEMO_CLOCK": False, "LTI_EMBEDDED_PLATFORM": False,
+                    **BENCH_RATE_LIMITS}  # fmt: skip
         app = create_app(settings)
         with app.app_context():
             flask_migrate.upgrade()

@@ -30,6 +30,7 @@ from werkzeug.serving import make_server
 from bench.bench_http import request_rate
 from bench.database import bench_database
 from bench.figures import Figure
+from bench.services import BENCH_RATE_LIMITS
 from lti_tool import create_app
 from lti_tool.devplatform.directory import COURSES, role_in
 from lti_tool.devplatform.services import authorize, login_initiation, register_with_tool
@@ -45,7 +46,7 @@ def run() -> Iterator[Figure]:
         app = create_app({
             "ENV": "testing", "SECRET_KEY": "b" * 40, "INSTANCE_PATH": folder,
             "DATABASE_URL": url, "BROKER_URL": "memory://", "DEMO_CLOCK": False,
-            "LTI_EMBEDDED_PLATFORM": True,
+            "LTI_EMBEDDED_PLATFORM": True, **BENCH_RATE_LIMITS,
         })  # fmt: skip
         logging.getLogger("lti_tool.access").setLevel(logging.WARNING)
         with app.app_context():

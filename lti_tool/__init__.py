@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import cli, errors, extensions, i18n, logs, security
+from lti_tool import cli, errors, extensions, i18n, logs, rate_limits, security
 from lti_tool.console.views import bp as console_bp
 from lti_tool.database import engine_options, normalise_database_url
 from lti_tool.devplatform.api import bp as devplatform_api_bp
@@ -53,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["clock"] = make_clock(app)
     init_storage(app)
     init_panel_cache(app)
+    rate_limits.init_rate_limits(app)
     errors.register_error_handlers(app)
     security.init_security_headers(app)
     if hops := app.config["HTTP_PROXY_HOPS"]:

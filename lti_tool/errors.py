@@ -21,6 +21,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the usual ones."""
+        return {}
+
 
 class NotFound(AppError):
     """The thing asked for does not exist (or is not yours to see)."""
@@ -48,7 +52,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> Response:
-        return _respond(error.status, str(error.title), error.message)
+        response = _respond(error.status, str(error.title), error.message)
+        response.headers.update(error.headers())
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse as parse_rate_limit
+
 from lti_tool import http_safety
 from lti_tool.mentoring import embeds
 
@@ -25,6 +27,8 @@ ENVIRONMENTS = ("development", "production", "testing")
 MIN_SECRET_KEY_LENGTH = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+#: Where rate-limit counts may live: this process's memory, or a Redis every process shares.
+RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss")
 
 
 class ConfigError(Exception):
@@ -67,6 +71,7 @@ def validate(settings: Mapping[str, Any]) -> None:
     problems.extend(_smtp_problems(settings, production=env == "production"))
     problems.extend(_embed_host_problems(settings["MENTORING_EMBED_HOSTS"]))
     problems.extend(http_safety.setting_problems(settings))
+    problems.extend(_rate_limit_problems(settings))
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 
@@ -121,6 +126,25 @@ def _embed_host_problems(hosts: Any) -> list[str]:
         for host in hosts
         if embeds.parse_host(host) is None
     ]
+
+
+def _rate_limit_problems(settings: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for name, value in settings.items():
+        if not name.startswith("RATE_LIMITS_") or name == "RATE_LIMITS_STORAGE_URL":
+            continue
+        try:
+            if not isinstance(value, str):
+                raise TypeError(value)
+            if value.strip():
+                parse_rate_limit(value)
+        except (TypeError, ValueError):
+            problems.append(f"VM_{name} is {value!r}, which is not a rate limit: write e.g. "
+                            '60/minute, 10/hour or nothing for no limit.')  # fmt: skip
+    scheme = settings["RATE_LIMITS_STORAGE_URL"].split("://", 1)[0]
+    if scheme and scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+        problems.append("VM_RATE_LIMITS_STORAGE_URL must be memory://, redis://… or rediss://….")
+    return problems
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

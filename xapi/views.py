@@ -18,6 +18,7 @@ from lti_tool import clock
 from lti_tool.database import autocommit
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
+from lti_tool.rate_limits import check as check_rate_limit
 from xapi import statements
 from xapi.credentials import Caller, authenticate
 from xapi.times import timestamp
@@ -108,6 +109,7 @@ def _receive() -> tuple[str, Any, Any]:
     """Version, caller and parsed body of a statements request, or a clear refusal."""
     version = _version(request.headers.get(VERSION_HEADER, ""))
     caller = authenticate(db.session(), request.headers.get("Authorization", ""))
+    check_rate_limit("statements", f"source:{caller.credential_id}")  # bad credentials don't count
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
             "Send statements as application/json (attachments with content are not accepted)."

@@ -30,6 +30,7 @@ from lti_tool.lti.models import PlatformRegistration
 from lti_tool.lti.services import record_launch, service_endpoints
 from lti_tool.lti.storage import storage
 from lti_tool.lti.toolconf import DatabaseToolConf
+from lti_tool.rate_limits import client_address, limited
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 PENDING_SECONDS = 120
@@ -55,6 +56,7 @@ def canvas_json() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("login", client_address)
 def login() -> BaseResponse | str:
     """Third-party initiated login: remember state and nonce, send the browser to the platform."""
     params = {**request.args.to_dict(), **request.form.to_dict()}
@@ -98,6 +100,7 @@ def _launch_settings() -> LaunchSettings:
 
 
 @bp.post("/launch")
+@limited("launch", client_address)
 def launch() -> BaseResponse | str:
     """Verify the id_token, use up the state, then land the person where they belong."""
     id_token, state = request.form.get("id_token", ""), request.form.get("state", "")
@@ -135,6 +138,7 @@ def launch() -> BaseResponse | str:
 
 
 @bp.post("/launch/complete")
+@limited("launch", client_address)
 def complete() -> BaseResponse:
     """The postMessage path: the state read back from the platform's storage must match."""
     pending = storage().take(f"pending:{request.form.get('launch_id', '')}")

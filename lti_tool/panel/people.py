@@ -16,6 +16,7 @@ from lti_tool.mentors.models import MentoringAgreement
 from lti_tool.mentors.services import mentor_for
 from lti_tool.panel import own
 from lti_tool.panel.views import bp
+from lti_tool.rate_limits import learner, limited
 from lti_tool.threads import listing, services
 from lti_tool.threads.models import AuthorRole
 
@@ -40,6 +41,7 @@ def _agreement_of_form() -> MentoringAgreement:
 
 @bp.post("/ask")
 @launch_required()
+@limited("questions", learner)
 def ask() -> ResponseReturnValue:
     """Send the learner's question to their mentor; then show it, waiting for an answer."""
     session = db.session()
@@ -65,6 +67,7 @@ def thread(thread_id: int) -> str:
 
 @bp.post("/threads/<int:thread_id>/reply")
 @launch_required()
+@limited("replies", learner)
 def reply(thread_id: int) -> ResponseReturnValue:
     """Add the learner's reply to their own question; it waits for the mentor again."""
     session = db.session()
