@@ -28,6 +28,7 @@ from lti_tool.clock import FixedClock
 from lti_tool.extensions import close_connections
 from lti_tool.extensions import db as _db
 from lti_tool.panel.cache import page_cache
+from tests.helpers import log_scan
 from tests.helpers.services import REQUIRE_SERVICES
 from tests.helpers.smtp import Mailbox, smtp_server
 
@@ -183,8 +184,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _passed_integration.append(report.nodeid)
 
 
+_log_scan: log_scan.LogScan | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every record logged during the run goes to test-artifacts/test-run.log, searched for
+    secrets when the run ends (``tests/helpers/log_scan.py``)."""
+    global _log_scan  # noqa: PLW0603 (one scan per run)
+    _log_scan = log_scan.install(log_scan.log_path())
+    _log_scan.watch(TEST_SECRET_KEY)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Where services are required (CI), a run in which no integration test passed fails."""
+    """A run whose logs hold a secret fails. Where services are required (CI), a run in
+    which no integration test passed fails."""
+    findings = _log_scan.findings() if _log_scan is not None else []
+    if findings:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"Secrets in the run's logs ({_log_scan and _log_scan.path}):",
+                                red=True)  # fmt: skip
+            for finding in findings[:50]:
+                reporter.write_line(f"  {finding}", red=True)
     if REQUIRE_SERVICES and exitstatus == 0 and not _passed_integration:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
