@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import AppError, Conflict, NotFound
+from lti_tool.i18n import _
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Message, MessageKind, Rsvp, RsvpAnswer
 from xapi import builders, outbox
@@ -125,34 +126,39 @@ def check(where: str, details: Mapping[str, Any]) -> dict[str, Any]:
     zone_name = details.get("time_zone")
     zone = _zone(str(zone_name)) if zone_name else None
     if zone_name and zone is None:
-        raise SessionWritten(f"{where}: “{zone_name}” is not a time zone (use an IANA name such "
-                             "as Europe/Paris).")  # fmt: skip
+        raise SessionWritten(_("%(where)s: “%(zone)s” is not a time zone (use an IANA name such "
+                               "as Europe/Paris).", where=where, zone=zone_name))  # fmt: skip
     starts = _instant(where, "starts_at", details.get("starts_at"), zone)
     if starts is None:
-        raise SessionWritten(f"{where}: a session needs starts_at, a date and time "
-                             "(2026-12-01T14:00) with a time_zone or an offset.")  # fmt: skip
+        raise SessionWritten(_("%(where)s: a session needs starts_at, a date and time "
+                               "(2026-12-01T14:00) with a time_zone or an offset.",
+                               where=where))  # fmt: skip
     ends = _instant(where, "ends_at", details.get("ends_at"), zone)
     if ends is None:
         minutes = details.get("duration_minutes", 60)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
-            raise SessionWritten(f"{where}: duration_minutes is a whole number from 1 to 1440.")
+            raise SessionWritten(_("%(where)s: duration_minutes is a whole number from 1 to "
+                                   "1440.", where=where))  # fmt: skip
         ends = starts + timedelta(minutes=minutes)
     if ends <= starts:
-        raise SessionWritten(f"{where}: a session must end after it starts.")
+        raise SessionWritten(_("%(where)s: a session must end after it starts.", where=where))
     form = str(details.get("format") or "webinar")
     if form not in FORMATS:
-        raise SessionWritten(f"{where}: format must be one of {', '.join(FORMATS)}.")
+        raise SessionWritten(_("%(where)s: format must be one of %(formats)s.", where=where,
+                               formats=", ".join(FORMATS)))  # fmt: skip
     place, url = str(details.get("place") or "").strip(), details.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-        raise SessionWritten(f"{where}: a session's url must be an http(s) address.")
+        raise SessionWritten(_("%(where)s: a session's url must be an http(s) address.",
+                               where=where))  # fmt: skip
     if not place and not url:
-        raise SessionWritten(f"{where}: a session needs a place, a url to join, or both.")
+        raise SessionWritten(_("%(where)s: a session needs a place, a url to join, or both.",
+                               where=where))  # fmt: skip
     capacity = details.get("capacity")
     if capacity is not None and (
         not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1
     ):
-        raise SessionWritten(f"{where}: capacity is a whole number of places (at least 1), "
-                             "or left out for no limit.")  # fmt: skip
+        raise SessionWritten(_("%(where)s: capacity is a whole number of places (at least 1), "
+                               "or left out for no limit.", where=where))  # fmt: skip
     return {**details, "starts_at": starts.isoformat(), "ends_at": ends.isoformat(),
             "time_zone": zone.key if zone else "UTC", "format": form, "place": place,
             "url": url, "capacity": capacity}  # fmt: skip
@@ -164,12 +170,14 @@ def _instant(where: str, name: str, value: Any, zone: ZoneInfo | None) -> dateti
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        raise SessionWritten(f"{where}: {name} “{value}” is not a date and time "
-                             "(2026-12-01T14:00).") from None  # fmt: skip
+        raise SessionWritten(_("%(where)s: %(name)s “%(value)s” is not a date and time "
+                               "(2026-12-01T14:00).", where=where, name=name,
+                               value=value)) from None  # fmt: skip
     if moment.tzinfo is None:
         if zone is None:
-            raise SessionWritten(f"{where}: {name} has no offset, so the session needs a "
-                                 "time_zone to say when it is.")  # fmt: skip
+            raise SessionWritten(_("%(where)s: %(name)s has no offset, so the session needs a "
+                                   "time_zone to say when it is.", where=where,
+                                   name=name))  # fmt: skip
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
 
@@ -255,16 +263,18 @@ def rsvp(
     the invitation's learner (the panel's check)."""
     item = items(session, [delivery_id]).get(delivery_id)
     if item is None or (person_id is not None and item.person_id != person_id):
-        raise NotFound("There is no such session invitation.")
+        raise NotFound(_("There is no such session invitation."))
     meeting = Meeting.of(item.details)
     if item.kind != MessageKind.SESSION or meeting is None:
-        raise NotFound("This message is not an invitation to a session.")
+        raise NotFound(_("This message is not an invitation to a session."))
     if answer not in _LABELS:
-        raise NotAnRsvp(f"“{answer}” is not an answer to an invitation: choose going, maybe or "
-                        "not_going.")  # fmt: skip
+        raise NotAnRsvp(_("“%(answer)s” is not an answer to an invitation: choose going, maybe "
+                          "or not_going.", answer=answer))  # fmt: skip
     now = clock.now()
     if meeting.started(now):
-        raise RsvpClosed(f"“{item.title}” has already started, so answers to it are closed.")
+        raise RsvpClosed(
+            _("“%(title)s” has already started, so answers to it are closed.", title=item.title)
+        )
     wanted = RsvpAnswer(answer)
     # Serialise this session's RSVPs on its message row (PostgreSQL; SQLite writes one at a
     # time already), so counting places and taking one cannot interleave.
@@ -343,13 +353,15 @@ def mark_attended(
     message = session.get(Message, message_id)
     meeting = Meeting.of(message.details or {}) if message is not None else None
     if message is None or message.kind != MessageKind.SESSION or meeting is None:
-        raise NotFound(f"There is no session {message_id}.")
+        raise NotFound(_("There is no session %(id)s.", id=message_id))
     now = clock.now()
     marked = 0
     for person_id in dict.fromkeys(person_ids):
         person = session.get(Person, person_id)
         if person is None or person.registration_id != message.registration_id:
-            raise NotFound(f"There is no learner {person_id} on this session's platform.")
+            raise NotFound(
+                _("There is no learner %(id)s on this session's platform.", id=person_id)
+            )
         row = session.scalar(
             select(Rsvp).where(Rsvp.message_id == message_id, Rsvp.person_id == person_id)
         )
@@ -378,7 +390,7 @@ def calendar(item: FeedItem, *, host: str, now: datetime | None = None) -> bytes
     """
     meeting = Meeting.of(item.details)
     if meeting is None:
-        raise NotFound("This message is not an invitation to a session.")
+        raise NotFound(_("This message is not an invitation to a session."))
     event = icalendar.Event()
     event.add("uid", f"vm-session-{item.message_id}@{host}")
     event.add("dtstamp", (now or clock.now()).astimezone(UTC))

@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Course, Person
 from lti_tool.events.services import origin
+from lti_tool.i18n import _, in_language
 from lti_tool.lms.models import LmsConnection
 from lti_tool.lti.models import Deployment, PlatformRegistration
-from lti_tool.mentoring import feed, links, meetings
+from lti_tool.mentoring import feed, links, meetings, preferences
 from lti_tool.mentoring.channels.base import (
     Mentor,
     Outcome,
@@ -102,6 +103,7 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
         .where(Course.id.in_({item.course_id for item in items.values()}))
     )}  # fmt: skip
     base = tool_url()
+    spoken = preferences.languages(session, {row.id: row.locale for row in people.values()})
     found = []
     for delivery_id in delivery_ids:
         item = items.get(delivery_id)
@@ -109,11 +111,13 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
         if item is None or person is None:
             continue
         name = person.name or " ".join(filter(None, [person.given_name, person.family_name]))
-        text, html = _with_kind_parts(item, person.time_zone, base)
+        with in_language(spoken[person.id]):
+            text, html = _with_kind_parts(item, person.time_zone, base)
         found.append(Outgoing(
             delivery_id=delivery_id, registration_id=person.registration_id,
             recipient=Recipient(person.id, name, person.email, person.subject,
-                                person.lms_user_id, person.time_zone, person.locale),
+                                person.lms_user_id, person.time_zone, person.locale,
+                                spoken[person.id]),
             mentor=Mentor(item.mentor_name), subject=item.title, text=text, html=html,
             answer_links=tuple(
                 (choice.get("label", choice["key"]), base + links.path(delivery_id, choice["key"]))
@@ -132,15 +136,15 @@ def _with_kind_parts(item: feed.FeedItem, zone: str | None, base: str) -> tuple[
     lines: list[tuple[str, str, str | None]] = []  # (label, text, link)
     meeting = meetings.Meeting.of(item.details) if item.kind == MessageKind.SESSION else None
     if meeting is not None:
-        lines += [("What", meeting.kind, None), ("When", meeting.when(zone), None)]
+        lines += [(_("What"), meeting.kind, None), (_("When"), meeting.when(zone), None)]
         if meeting.place:
-            lines.append(("Where", meeting.place, None))
+            lines.append((_("Where"), meeting.place, None))
         if meeting.url:
-            lines.append(("Join", meeting.url, meeting.url))
+            lines.append((_("Join"), meeting.url, meeting.url))
         calendar = base + links.calendar_path(item.delivery_id)
-        lines.append(("Calendar", "Add to my calendar (.ics)", calendar))
+        lines.append((_("Calendar"), _("Add to my calendar (.ics)"), calendar))
     elif item.kind == MessageKind.SURVEY:
-        lines.append(("Survey", "Answer it in your mentor panel (link below).", None))
+        lines.append((_("Survey"), _("Answer it in your mentor panel (link below)."), None))
     if not lines:
         return item.text, item.html
     text = (
