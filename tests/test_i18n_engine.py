@@ -19,7 +19,16 @@ from lti_tool import clock
 from lti_tool.courses.models import Course, Person, Role
 from lti_tool.errors import AppError
 from lti_tool.i18n import reason
-from lti_tool.mentoring import links, outgoing, preferences, reasons
+from lti_tool.mentoring import (
+    dispatch,
+    journeys,
+    links,
+    meetings,
+    outgoing,
+    plans,
+    preferences,
+    reasons,
+)
 from lti_tool.mentoring.channels import mime
 from lti_tool.mentoring.models import Delivery, Journey
 from lti_tool.mentors.models import Mentorship
@@ -162,6 +171,44 @@ def test_a_message_email_is_in_the_learners_chosen_language_else_the_launchs(
     html = str(email.get_body(("html",)).get_content())  # type: ignore[union-attr]
     assert '<html lang="fr">' in html
     assert ">Ne plus recevoir ces e-mails</a>" in html
+
+
+#: Tuesday 1 December 2026, 14:00 in Paris (13:00 UTC), an hour.
+SESSION = {"starts_at": "2026-12-01T14:00", "time_zone": "Europe/Paris", "duration_minutes": 60,
+           "format": "office_hours", "place": "Salle 4"}  # fmt: skip
+
+
+def test_a_session_invitation_is_in_french_on_the_panel_and_in_its_email(
+    client: FlaskClient, db: SQLAlchemy, tenant: Tenant
+) -> None:
+    _french(db, tenant.person_id)
+    sequence, _rules = plans.store(db.session(), tenant.registration_id, {"name": "Invite",
+        "steps": [{"key": "only", "offset_days": 0,
+                   "message": {"kind": "session", "title": "Permanence", "details": SESSION}}],
+    })  # fmt: skip
+    journeys.start(db.session(), [journeys.Start(sequence.id, tenant.course_id,
+                                                 tenant.person_id, reasons.INVITED)])  # fmt: skip
+    db.session.commit()
+    dispatch.dispatch_due(db.session())
+    [delivery] = tenant.deliveries(db)
+    panel = client.get("/panel/", query_string={"lt": tenant.launch_token}).get_data(as_text=True)
+    assert "<dd>Permanence</dd>" in panel
+    assert "mardi 1 décembre 2026, 13:00\u201314:00 (UTC)" in panel
+    assert f">J{APOS}y serai</button>" in panel
+    assert "I'll be there" not in panel
+
+    [email] = outgoing.build(db.session(), [delivery.id])
+    assert f"Quand{NBSP}: mardi 1 décembre 2026" in email.text
+    assert [label for label, _url in email.answer_links] == [
+        f"J{APOS}y serai", "Peut-être", "Je ne peux pas venir"]  # fmt: skip
+    with client.application.app_context():  # a worker: English
+        assert meetings.Meeting.of(delivery_details(db, delivery.id)).when() == (
+            "Tuesday 1 December 2026, 14:00\u201315:00 (Europe/Paris)")  # fmt: skip
+
+
+def delivery_details(db: SQLAlchemy, delivery_id: int) -> dict[str, Any]:
+    """The details of a delivery's message (a session's time and place)."""
+    return dict(outgoing.feed.items(db.session(), [delivery_id])[delivery_id].details)
 
 
 @pytest.fixture

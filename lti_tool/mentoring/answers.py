@@ -170,11 +170,11 @@ def _follow_branches(
         due = now + timedelta(seconds=int(action.get("after_seconds", 0)))
         if what == "send":
             target = _step(session, step.sequence_id, str(action.get("step")))
-            rows.append(_row(journey, target, due, delivery.round, f"Sent because you "
-                             f"answered “{label}” to “{item.title}”."))  # fmt: skip
+            why = reasons.write(reasons.SENT_BECAUSE, answer=label, title=item.title)
+            rows.append(_row(journey, target, due, delivery.round, why))
         elif what == "repeat":
-            rows.append(_row(journey, step, due, delivery.round + 1, f"Asked again because "
-                             f"you answered “{label}”."))  # fmt: skip
+            why = reasons.write(reasons.ASKED_AGAIN, answer=label)
+            rows.append(_row(journey, step, due, delivery.round + 1, why))
         elif what == "escalate":
             response.escalated = True
             _escalate(session, item, delivery.mentor_id, response, label)

@@ -24,25 +24,29 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
+from babel.dates import format_date
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import AppError, Conflict, NotFound
-from lti_tool.i18n import _
+from lti_tool.i18n import N_, _, current_language, lazy_gettext
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Message, MessageKind, Rsvp, RsvpAnswer
 from xapi import builders, outbox
 
 #: What a session can be, as learners read it.
-FORMATS = {"webinar": "Webinar", "office_hours": "Office hours", "visit": "On-site visit",
-           "one_to_one": "One-to-one meeting"}  # fmt: skip
-#: The answers a session invitation offers (also its one-click email links).
+FORMATS = {
+    "webinar": lazy_gettext("Webinar"), "office_hours": lazy_gettext("Office hours"),
+    "visit": lazy_gettext("On-site visit"), "one_to_one": lazy_gettext("One-to-one meeting"),
+}  # fmt: skip
+#: The answers a session invitation offers (also its one-click email links), stored with the
+#: message in English; ``rsvp_label`` says one in the reader's language.
 RSVP_CHOICES = [
-    {"key": RsvpAnswer.GOING.value, "label": "I'll be there"},
-    {"key": RsvpAnswer.MAYBE.value, "label": "Maybe"},
-    {"key": RsvpAnswer.NOT_GOING.value, "label": "I can't come"},
+    {"key": RsvpAnswer.GOING.value, "label": N_("I'll be there")},
+    {"key": RsvpAnswer.MAYBE.value, "label": N_("Maybe")},
+    {"key": RsvpAnswer.NOT_GOING.value, "label": N_("I can't come")},
 ]
 _LABELS = {choice["key"]: choice["label"] for choice in RSVP_CHOICES}
 _TO_XAPI = {
@@ -97,15 +101,18 @@ class Meeting:
     @property
     def kind(self) -> str:
         """What it is, as learners read it ("Office hours")."""
-        return FORMATS.get(self.format, self.format)
+        return str(FORMATS.get(self.format, self.format))
 
     def when(self, zone_name: str | None = None) -> str:
         """Its time as a person reads it in a zone (the session's own if none):
         ``Tuesday 1 December 2026, 14:00 to 15:00 (Europe/Paris)``."""
         zone = _zone(zone_name) or _zone(self.time_zone) or ZoneInfo("UTC")
         start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
-        day = f"{start:%A} {start.day} {start:%B %Y}"
-        until = f"{end:%H:%M}" if end.date() == start.date() else f"{end.day} {end:%B} {end:%H:%M}"
+        language = current_language()  # day and month names in it (English outside a request)
+        day = format_date(start.date(), "EEEE d MMMM y", locale=language)
+        until = f"{end:%H:%M}"
+        if end.date() != start.date():
+            until = f"{format_date(end.date(), 'd MMMM', locale=language)} {until}"
         return f"{day}, {start:%H:%M}\u2013{until} ({zone.key})"
 
     def started(self, now: datetime) -> bool:
@@ -202,8 +209,13 @@ class Standing:
     def label(self) -> str:
         """Their answer as they read it."""
         if self.answer == RsvpAnswer.WAITLISTED:
-            return f"On the waiting list (number {self.waiting})"
-        return _LABELS.get(str(self.answer), "") if self.answer else ""
+            return _("On the waiting list (number %(number)s)", number=self.waiting)
+        return rsvp_label(str(self.answer)) if self.answer else ""
+
+
+def rsvp_label(answer: str) -> str:
+    """An answer to an invitation (``going``…) as the reader reads it; "" if it is none."""
+    return _(_LABELS[answer]) if answer in _LABELS else ""
 
 
 # Built once, one statement: every panel view with a session invitation runs it. A row per
@@ -397,9 +409,14 @@ def calendar(item: FeedItem, *, host: str, now: datetime | None = None) -> bytes
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
     event.add("summary", item.title)
-    lines = [item.text.strip(), "", f"{meeting.kind} with {item.mentor_name or 'your mentor'}."]
+    with_whom = (
+        _("%(kind)s with %(mentor)s.", kind=meeting.kind, mentor=item.mentor_name)
+        if item.mentor_name
+        else _("%(kind)s with your mentor.", kind=meeting.kind)
+    )
+    lines = [item.text.strip(), "", with_whom]
     if meeting.url:
-        lines.append(f"Join: {meeting.url}")
+        lines.append(_("Join: %(url)s", url=meeting.url))
         event.add("url", meeting.url)
     event.add("description", "\n".join(lines).strip())
     if meeting.place or meeting.url:

@@ -113,21 +113,28 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
         name = person.name or " ".join(filter(None, [person.given_name, person.family_name]))
         with in_language(spoken[person.id]):
             text, html = _with_kind_parts(item, person.time_zone, base)
+            answer_links = tuple(
+                (_choice_label(item, choice), base + links.path(delivery_id, choice["key"]))
+                for choice in item.choices if "key" in choice
+            )  # fmt: skip
         found.append(Outgoing(
             delivery_id=delivery_id, registration_id=person.registration_id,
             recipient=Recipient(person.id, name, person.email, person.subject,
                                 person.lms_user_id, person.time_zone, person.locale,
                                 spoken[person.id]),
             mentor=Mentor(item.mentor_name), subject=item.title, text=text, html=html,
-            answer_links=tuple(
-                (choice.get("label", choice["key"]), base + links.path(delivery_id, choice["key"]))
-                for choice in item.choices if "key" in choice
-            ),
+            answer_links=answer_links,
             category=item.kind, course_title=_title(courses.get(item.course_id)),
             panel_url=course_page(courses.get(item.course_id)),
             unsubscribe_url=base + links.unsubscribe_path(person.id),
         ))  # fmt: skip
     return found
+
+
+def _choice_label(item: feed.FeedItem, choice: dict[str, Any]) -> str:
+    """A choice as the email shows it: a session's answers in the tool's words, translated."""
+    session_label = meetings.rsvp_label(choice["key"]) if item.kind == MessageKind.SESSION else ""
+    return str(session_label or choice.get("label", choice["key"]))
 
 
 def _with_kind_parts(item: feed.FeedItem, zone: str | None, base: str) -> tuple[str, str]:
@@ -147,16 +154,17 @@ def _with_kind_parts(item: feed.FeedItem, zone: str | None, base: str) -> tuple[
         lines.append((_("Survey"), _("Answer it in your mentor panel (link below)."), None))
     if not lines:
         return item.text, item.html
+    lines = [(_("%(label)s:", label=label), shown, link) for label, shown, link in lines]
     text = (
         item.text.rstrip()
         + "\n\n"
         + "\n".join(
-            f"{label}: {shown}" + (f" {link}" if link and link != shown else "")
+            f"{label} {shown}" + (f" {link}" if link and link != shown else "")
             for label, shown, link in lines
         )
     )
     rows = "".join(
-        f"<li><strong>{escape(label)}:</strong> "
+        f"<li><strong>{escape(label)}</strong> "
         + (f'<a href="{escape(link)}">{escape(shown)}</a>' if link else escape(shown))
         + "</li>"
         for label, shown, link in lines

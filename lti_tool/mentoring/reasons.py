@@ -31,6 +31,8 @@ AFTER_MINUTES = N_(
 )
 STOPPED_ANSWERED = N_("Stopped: you answered “%(answer)s”.")
 SKIPPED_ANSWERED = N_("Not sent: the follow-up stopped because you answered “%(answer)s”.")
+SENT_BECAUSE = N_("Sent because you answered “%(answer)s” to “%(title)s”.")
+ASKED_AGAIN = N_("Asked again because you answered “%(answer)s”.")
 STOPPED_BY_RULE = N_("Stopped: the rule “%(rule)s” ended it.")
 SKIPPED_BY_RULE = N_("Not sent: the follow-up stopped because the rule “%(rule)s” ended it.")
 JOINED = N_("Started by the rule “%(rule)s”: you joined the course on %(at)s UTC.")
@@ -50,7 +52,8 @@ UNANSWERED = N_(
 #: Most specific first: a sentence is read by the first template it fits.
 TEMPLATES = (
     DELIVERED, OPTED_OUT, QUIET, CAP_ONE, CAP, AFTER_DAY, AFTER_DAYS, AFTER_MINUTES,
-    STOPPED_ANSWERED, SKIPPED_ANSWERED, STOPPED_BY_RULE, SKIPPED_BY_RULE, JOINED, DID,
+    STOPPED_ANSWERED, SKIPPED_ANSWERED, SENT_BECAUSE, ASKED_AGAIN, STOPPED_BY_RULE,
+    SKIPPED_BY_RULE, JOINED, DID,
     IDLE_SINCE_JOINING, IDLE_SINCE, BROADCAST_BY_MENTOR, BROADCAST, REMINDED, INVITED,
     UNANSWERED_BY_MENTOR, UNANSWERED,
 )  # fmt: skip

@@ -34,6 +34,7 @@ def home() -> str:
     return render_template(
         "panel/home.html", items=items, standings=standings, zone=zone,
         meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=clock.now(),
+        rsvp_label=meetings.rsvp_label,
         top=top,
     )  # fmt: skip
 
