@@ -4,11 +4,13 @@ gets, and typed ``_``/``ngettext``/``lazy`` for the Python side. Catalogs live i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations, refresh
+from flask_babel import Babel, force_locale, get_locale, get_translations, refresh
 from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
 from flask_babel import format_number as _format_number
@@ -18,7 +20,8 @@ from flask_babel import lazy_gettext as _lazy_gettext
 from sqlalchemy import select
 
 from lti_tool.extensions import db
-from lti_tool.mentoring.models import LearnerPreference
+from lti_tool.mentoring import reasons
+from lti_tool.mentoring.models import LearnerPreference, MessageKind
 from lti_tool.mentoring.preferences import LANGUAGES, spoken
 
 #: The language codes the tool speaks (English first: the fallback).
@@ -28,6 +31,8 @@ SUPPORTED = tuple(LANGUAGES)
 TRANSLATED = frozenset({"panel", "console", "mentoring"})
 
 babel = Babel()
+#: Marks English kept in a constant for extraction; ``_`` translates it where it is used.
+N_ = reasons.N_
 
 
 def _(text: str, /, **variables: Any) -> str:
@@ -45,6 +50,31 @@ def ngettext(singular: str, plural: str, count: int, /, **variables: Any) -> str
 def lazy_gettext(text: str) -> Any:
     """``text`` translated only when shown: for words kept in module-level tables."""
     return _lazy_gettext(text)
+
+
+@contextmanager
+def in_language(code: str | None) -> Iterator[None]:
+    """Words said inside are in ``code``'s language if the tool speaks it, else English: for
+    what is written to someone other than the page's reader (an email, often in a worker)."""
+    with force_locale(spoken(code) or SUPPORTED[0]):
+        yield
+
+
+def reason(stored: str | None) -> str:
+    """A reason the engine stored in English (``mentoring.reasons``) in the page's language;
+    a sentence of no known template as it was stored."""
+    found = reasons.read(stored) if stored else None
+    if found is None:
+        return stored or ""
+    template, values = found
+    if "category" in values:
+        values["category"] = kind_word(values["category"])
+    return _(template, **values)
+
+
+def kind_word(kind: str) -> str:
+    """A kind of message as a word of a sentence ("tip" in "you opted out of tip messages")."""
+    return str(_KIND_WORDS.get(kind, kind))
 
 
 def select_locale() -> str:
@@ -90,10 +120,20 @@ def datetime_text(at: datetime) -> str:
 
 
 def init_i18n(app: Flask) -> None:
-    """Bind Flask-Babel with our locale selector; templates get ``current_language()`` and
-    ``datetime_text()``."""
+    """Bind Flask-Babel with our locale selector; templates get ``current_language()``,
+    ``datetime_text()`` and ``reason()``."""
     babel.init_app(app, locale_selector=select_locale)
     # Flask-Babel keeps the locale on ``g``; an app context shared by several requests (tests,
     # the CLI) must not carry one request's language into the next.
     app.before_request(refresh)
-    app.jinja_env.globals.update(current_language=current_language, datetime_text=datetime_text)
+    app.jinja_env.globals.update(
+        current_language=current_language, datetime_text=datetime_text, reason=reason
+    )
+
+
+_KIND_WORDS: dict[str, Any] = {
+    MessageKind.WELCOME: lazy_gettext("welcome"), MessageKind.TIP: lazy_gettext("tip"),
+    MessageKind.QUESTION: lazy_gettext("question"), MessageKind.SURVEY: lazy_gettext("survey"),
+    MessageKind.RESOURCE: lazy_gettext("resource"), MessageKind.SESSION: lazy_gettext("session"),
+    MessageKind.ANNOUNCEMENT: lazy_gettext("announcement"),
+}  # fmt: skip

@@ -26,8 +26,9 @@ ROOT = Path(__file__).parents[1]
 FRENCH = ROOT / "lti_tool" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 #: The mentoring tests' tenant (a Moodle course with learner Ana), shared by name.
 tenant = mentoring.tenant
-#: The keywords ``make translations`` extracts (Babel's defaults and ``lazy_gettext``).
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+#: The keywords ``make translations`` extracts (Babel's defaults, ``N_`` among them, and
+#: ``lazy_gettext``).
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
 
 
 def _panel(client: FlaskClient, tenant: Tenant, **headers: str) -> str:

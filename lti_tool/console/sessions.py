@@ -24,7 +24,7 @@ from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.extensions import db
 from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.lti.access import launch_required
-from lti_tool.mentoring import journeys, meetings, plans
+from lti_tool.mentoring import journeys, meetings, plans, reasons
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
@@ -197,7 +197,7 @@ def remind_going(
                 "kind": "announcement", "title": f"Reminder: {message.title}",
                 "body": "\n\n".join(where)}}],
         }, course_id)  # fmt: skip
-    why = f"Reminded on {day.isoformat()} by {by}: you said you are going to “{message.title}”."
+    why = reasons.write(reasons.REMINDED, day=day.isoformat(), by=by, title=message.title)
     starts = [journeys.Start(sequence.id, course_id, person, why) for person in going]
     return len(journeys.start(session, starts, now=now))
 

@@ -22,7 +22,7 @@ from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from lti_tool.i18n import _, lazy_gettext
 from lti_tool.lti.access import launch_required
-from lti_tool.mentoring import journeys, meetings, plans
+from lti_tool.mentoring import journeys, meetings, plans, reasons
 from lti_tool.mentoring.broadcast import broadcast
 from lti_tool.mentoring.models import Step
 
@@ -67,7 +67,7 @@ def read_session(form: Mapping[str, str], now: datetime) -> tuple[str, str, dict
     minutes, capacity = _whole(form, "duration"), _whole(form, "capacity")
     if minutes is None:
         raise BadSession(_("Give the duration as a whole number of minutes (60 is an hour)."))
-    details = meetings.check("This session", {
+    details = meetings.check(_("This session"), {
         "starts_at": starts.isoformat(), "time_zone": zone, "duration_minutes": minutes,
         "format": form.get("format", ""), "place": form.get("place", ""),
         "url": form.get("url", "").strip() or None, "capacity": capacity,
@@ -158,7 +158,7 @@ def new_session() -> ResponseReturnValue:
     if request.form.get("audience") == "all":
         broadcast(session, course_id, sequence.id, by=mentor)
     else:
-        why = f"Invited to “{title}” by {mentor}."
+        why = reasons.write(reasons.INVITED, title=title, by=mentor)
         journeys.start(session, [journeys.Start(sequence.id, course_id, p, why) for p in people])
     message_id = session.scalar(select(Step.message_id).where(Step.sequence_id == sequence.id))
     session.commit()

@@ -17,7 +17,8 @@ from lti_tool.courses import freshness
 from lti_tool.courses.models import Course, Person
 from lti_tool.database import insert_new
 from lti_tool.errors import AppError, NotFound
-from lti_tool.mentoring import journeys, surveys
+from lti_tool.i18n import _
+from lti_tool.mentoring import journeys, reasons, surveys
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Delivery as DeliveryRow
 from lti_tool.mentoring.models import (
@@ -84,11 +85,11 @@ def record(
     if item.answer is not None:
         return Recorded(_response(session, delivery_id), False, item)
     if item.kind in (MessageKind.SURVEY, MessageKind.SESSION):
-        raise NotAnAnswer(f"“{item.title}” is not answered with one choice: open it in your "
-                          "mentor panel.")  # fmt: skip
+        raise NotAnAnswer(_("“%(title)s” is not answered with one choice: open it in your "
+                            "mentor panel.", title=item.title))  # fmt: skip
     label = next((c.get("label", answer) for c in item.choices if c.get("key") == answer), None)
     if label is None:
-        raise NotAnAnswer(f"“{answer}” is not one of this question's answers.")
+        raise NotAnAnswer(_("“%(answer)s” is not one of this question's answers.", answer=answer))
     return _store(session, item, answer, label, via, text=text.strip()[:4000])
 
 
@@ -100,7 +101,7 @@ def record_survey(
     left out or answered with something it does not offer; nothing is stored then)."""
     item = _answerable(session, delivery_id, person_id)
     if item.kind != MessageKind.SURVEY:
-        raise NotAnAnswer(f"“{item.title}” is not a survey.")
+        raise NotAnAnswer(_("“%(title)s” is not a survey.", title=item.title))
     if item.answer is not None:
         return Recorded(_response(session, delivery_id), False, item)
     questions = surveys.items_of(item.details)
@@ -116,7 +117,7 @@ SUBMITTED = "submitted"
 def _answerable(session: Session, delivery_id: int, person_id: int | None) -> FeedItem:
     item = items(session, [delivery_id]).get(delivery_id)
     if item is None or (person_id is not None and item.person_id != person_id):
-        raise NotFound("There is no such message to answer.")
+        raise NotFound(_("There is no such message to answer."))
     return item
 
 
@@ -171,23 +172,25 @@ def _follow_branches(
         due = now + timedelta(seconds=int(action.get("after_seconds", 0)))
         if what == "send":
             target = _step(session, step.sequence_id, str(action.get("step")))
-            rows.append(_row(journey, target, due, delivery.round, f"Sent because you "
-                             f"answered “{label}” to “{item.title}”."))  # fmt: skip
+            why = reasons.write(reasons.SENT_BECAUSE, answer=label, title=item.title)
+            rows.append(_row(journey, target, due, delivery.round, why))
         elif what == "repeat":
-            rows.append(_row(journey, step, due, delivery.round + 1, f"Asked again because "
-                             f"you answered “{label}”."))  # fmt: skip
+            why = reasons.write(reasons.ASKED_AGAIN, answer=label)
+            rows.append(_row(journey, step, due, delivery.round + 1, why))
         elif what == "escalate":
             response.escalated = True
             _escalate(session, item, delivery.mentor_id, response, label)
         elif what == "stop":
-            journeys.stop(session, [journey.id], f"you answered “{label}”")
+            journeys.stop(session, [journey.id],
+                          reasons.write(reasons.STOPPED_ANSWERED, answer=label),
+                          reasons.write(reasons.SKIPPED_ANSWERED, answer=label))  # fmt: skip
     journeys.add_deliveries(session, rows, now)
 
 
 def _step(session: Session, sequence_id: int, key: str) -> Step:
     step = session.scalar(select(Step).where(Step.sequence_id == sequence_id, Step.key == key))
     if step is None:
-        raise NotFound(f"The sequence has no step “{key}”.")
+        raise NotFound(_("The sequence has no step “%(key)s”.", key=key))
     return step
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Role
-from lti_tool.mentoring import journeys
+from lti_tool.mentoring import journeys, reasons
 
 CHUNK = 5000
 
@@ -20,7 +20,7 @@ def broadcast(session: Session, course_id: int, sequence_id: int, *, by: str = "
             Enrollment.status == EnrollmentStatus.ACTIVE,
         ).order_by(Enrollment.person_id)
     ))  # fmt: skip
-    why = f"Sent to the whole course by {by or 'your mentor'}."
+    why = reasons.write(reasons.BROADCAST, by=by) if by else reasons.BROADCAST_BY_MENTOR
     started = 0
     for at in range(0, len(learners), CHUNK):
         chunk = learners[at : at + CHUNK]

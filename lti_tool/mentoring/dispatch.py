@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses import freshness
 from lti_tool.jobs import call_after_commit
-from lti_tool.mentoring import outgoing, preferences
+from lti_tool.mentoring import outgoing, preferences, reasons
 from lti_tool.mentoring.journeys import WAITING, waiting
 from lti_tool.mentoring.models import Delivery, DeliveryStatus, Message
 from lti_tool.mentoring.scheduling import Decision, Policy, Verdict, decide, local_day_start
@@ -41,7 +41,7 @@ _CLAIM = (
 _STILL_WAITING = (_DELIVERIES.c.id == bindparam("delivery"), waiting(_DELIVERIES.c.status))
 _DELIVER = update(_DELIVERIES).where(*_STILL_WAITING).values(
     status=DeliveryStatus.DELIVERED, delivered_at=bindparam("now"), mentor_id=bindparam("mentor"),
-    reason="Delivered to your mentor panel.",
+    reason=reasons.DELIVERED,
 )  # fmt: skip
 _HOLD = (
     update(_DELIVERIES)

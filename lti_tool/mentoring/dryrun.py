@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.errors import NotFound
 from lti_tool.events.models import LearningEvent
+from lti_tool.i18n import _
 from lti_tool.mentoring import inactivity, journeys, rules
 from lti_tool.mentoring.matching import RuleIndex
 from lti_tool.mentoring.models import Journey, TriggerKind, TriggerRule
@@ -35,7 +36,7 @@ def dry_run(session: Session, rule_id: int, *, since: datetime | None = None) ->
     topic now."""
     rule = session.get(TriggerRule, rule_id)
     if rule is None:
-        raise NotFound(f"There is no trigger rule {rule_id}.")
+        raise NotFound(_("There is no trigger rule %(id)s.", id=rule_id))
     now = clock.now()
     steps = journeys.main_steps(session, {rule.sequence_id}).get(rule.sequence_id, [])
     if rule.kind == TriggerKind.INACTIVE:

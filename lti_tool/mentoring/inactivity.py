@@ -32,7 +32,7 @@ from lti_tool import clock
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Role
 from lti_tool.events.models import LearningEvent
 from lti_tool.events.services import JOINED
-from lti_tool.mentoring import journeys
+from lti_tool.mentoring import journeys, reasons
 from lti_tool.mentoring.models import Journey, RuleAction, TriggerKind, TriggerRule
 from lti_tool.topics.models import Topic
 
@@ -63,8 +63,8 @@ def window(now: datetime, days: int, switched_on_at: datetime, *, backfill: bool
 def reason(topic: str, last_on_topic: datetime | None, last_at: datetime) -> str:
     """Why the journey started, in words, for the learner's timeline."""
     if last_on_topic is None:
-        return f"No activity on “{topic}” since you joined the course on {last_at:%Y-%m-%d}."
-    return f"No activity on “{topic}” since {last_on_topic:%Y-%m-%d}."
+        return reasons.write(reasons.IDLE_SINCE_JOINING, topic=topic, day=f"{last_at:%Y-%m-%d}")
+    return reasons.write(reasons.IDLE_SINCE, topic=topic, day=f"{last_on_topic:%Y-%m-%d}")
 
 
 @dataclass(frozen=True)

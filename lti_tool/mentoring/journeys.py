@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import clock
 from lti_tool.database import insert_new, with_defaults
-from lti_tool.mentoring import wake
+from lti_tool.mentoring import reasons, wake
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
@@ -82,8 +82,10 @@ def _schedule_main_steps(session: Session, journey_ids: list[int], now: datetime
 
 def _scheduled_reason(step: StepInfo) -> str:
     days, seconds = divmod(step.offset_seconds or 0, 86400)
-    when = f"{days} day{'s' * (days != 1)}" if days else f"{seconds // 60} minutes"
-    return f"Scheduled {when} after the journey began ({step.sequence_name}, step {step.key})."
+    where = {"plan": step.sequence_name, "step": step.key}
+    if not days:
+        return reasons.write(reasons.AFTER_MINUTES, minutes=seconds // 60, **where)
+    return reasons.write(reasons.AFTER_DAY if days == 1 else reasons.AFTER_DAYS, days=days, **where)
 
 
 @dataclass(frozen=True)
@@ -159,15 +161,13 @@ _SKIP_REST = (
 )
 
 
-def stop(session: Session, journey_ids: Iterable[int], why: str) -> None:
-    """Stop the journeys because ``why`` (a clause: "you answered “Yes”"); what they had
-    waiting is skipped, saying so."""
+def stop(session: Session, journey_ids: Iterable[int], stopped: str, skipped: str) -> None:
+    """Stop the journeys saying ``stopped``; what they had waiting is skipped saying
+    ``skipped`` (both English sentences of ``reasons``, translated where shown)."""
     now = clock.now()
     ids = list(journey_ids)
     if ids:
-        session.execute(_STOP, [{"journey": j, "now": now, "why": f"Stopped: {why}."}
-                                for j in ids])  # fmt: skip
-        skipped = f"Not sent: the follow-up stopped because {why}."
+        session.execute(_STOP, [{"journey": j, "now": now, "why": stopped} for j in ids])
         session.execute(_SKIP_REST, [{"journey": j, "why": skipped} for j in ids])
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.courses import freshness
 from lti_tool.errors import NotFound
+from lti_tool.i18n import _
 from lti_tool.mentoring import plans
 from lti_tool.mentoring.models import Delivery, Message, MessageKind, Sequence, Step, TriggerRule
 from lti_tool.mentoring.plans import PlanError
@@ -50,7 +51,7 @@ def find_sequence(
     sequence = session.get(Sequence, sequence_id)
     if (sequence is None or sequence.registration_id != registration_id
             or sequence.course_id not in (None, course_id)):  # fmt: skip
-        raise NotFound("There is no such plan in this course or its organisation's library.")
+        raise NotFound(_("There is no such plan in this course or its organisation's library."))
     return sequence
 
 
@@ -59,7 +60,7 @@ def find_rule(session: Session, registration_id: int, course_id: int, rule_id: i
     every course); else not found."""
     rule = session.get(TriggerRule, rule_id)
     if rule is None or rule.course_id not in (None, course_id):
-        raise NotFound("There is no such rule in this course.")
+        raise NotFound(_("There is no such rule in this course."))
     find_sequence(session, registration_id, course_id, rule.sequence_id)
     return rule
 
@@ -106,38 +107,46 @@ def store_plan(
     for topic_id in filter(None, wanted):
         topic = topics.get(topic_id) if isinstance(topic_id, int) else by_name.get(str(topic_id))
         if topic is None:
-            raise PlanError(f"There is no topic {topic_id} in this course or its library.")
+            raise PlanError(
+                _("There is no topic %(id)s in this course or its library.", id=topic_id)
+            )
         if share and topic.course_id is not None:
-            raise PlanError(f"A plan shared with all courses cannot follow “{topic.name}”, a "
-                            "topic of this course only; pick a library topic or none.")  # fmt: skip
+            raise PlanError(_("A plan shared with all courses cannot follow “%(topic)s”, a "
+                              "topic of this course only; pick a library topic or none.",
+                              topic=topic.name))  # fmt: skip
     try:
         sequence, _rules = plans.store(session, registration_id, plan,
                                        course_id=None if share else course_id)  # fmt: skip
     except (TypeError, ValueError) as error:  # e.g. offset_days = "soon" in pasted TOML
-        raise PlanError(f"The plan has a value of the wrong type: {error}.") from None
+        raise PlanError(
+            _("The plan has a value of the wrong type: %(error)s.", error=error)
+        ) from None
     return sequence
 
 
 def _check_shape(plan: dict[str, Any]) -> None:
     name = str(plan.get("name") or "")
     if not name.strip() or len(name) > 255:
-        raise PlanError("A plan needs a name of 1 to 255 characters.")
+        raise PlanError(_("A plan needs a name of 1 to 255 characters."))
     steps, rules = plan.get("steps") or [], plan.get("rules") or []
     if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
-        raise PlanError("The plan's steps must be a list of tables ([[steps]]).")
+        raise PlanError(_("The plan's steps must be a list of tables ([[steps]])."))
     if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
-        raise PlanError("The plan's rules must be a list of tables ([[rules]]).")
+        raise PlanError(_("The plan's rules must be a list of tables ([[rules]])."))
     keys: set[str] = set()
     for number, step in enumerate(steps, 1):
         key = str(step.get("key") or f"step-{number}")
         message = step.get("message") or {}
         if not isinstance(message, dict):
-            raise PlanError(f"Step {number}: its message must be a table.")
+            raise PlanError(_("Step %(number)s: its message must be a table.", number=number))
         if key in keys or len(key) > 64:
-            raise PlanError(f"Step {number}: each step needs its own key of at most 64 "
-                            f"characters; “{key[:64]}” is used twice or too long.")  # fmt: skip
+            raise PlanError(_("Step %(number)s: each step needs its own key of at most 64 "
+                              "characters; “%(key)s” is used twice or too long.", number=number,
+                              key=key[:64]))  # fmt: skip
         if len(str(message.get("title") or "")) > 255:
-            raise PlanError(f"Step {number}: a title can be at most 255 characters long.")
+            raise PlanError(
+                _("Step %(number)s: a title can be at most 255 characters long.", number=number)
+            )
         keys.add(key)
 
 
@@ -172,11 +181,12 @@ def answers_from_lines(where: str, text: str) -> list[dict[str, str]]:
     for line in filter(None, (line.strip() for line in text.splitlines())):
         key, colon, label = (part.strip() for part in line.partition(":"))
         if not colon or not ANSWER_KEY.fullmatch(key) or not label:
-            raise PlanError(f"{where}: write each answer on its own line as “key: label”, "
-                            f"e.g. “not_yet: Not yet” (a key is letters, digits, - or _); "
-                            f"“{line[:80]}” is not.")  # fmt: skip
+            raise PlanError(_("%(where)s: write each answer on its own line as “key: label”, "
+                              "e.g. “not_yet: Not yet” (a key is letters, digits, - or _); "
+                              "“%(line)s” is not.", where=where, line=line[:80]))  # fmt: skip
         if any(choice["key"] == key for choice in choices):
-            raise PlanError(f"{where}: the answer key “{key}” is used twice.")
+            raise PlanError(_("%(where)s: the answer key “%(key)s” is used twice.", where=where,
+                              key=key))  # fmt: skip
         choices.append({"key": key, "label": label[:255]})
     return choices
 
@@ -187,18 +197,19 @@ def update_message(
 ) -> None:  # fmt: skip
     """Change a step's message: its title, body and, for a question, its answers (keeping
     every answer the step's branches act on)."""
-    where = f"Step “{step.key}”"
+    where = _("Step “%(key)s”", key=step.key)
     title = title.strip()
     if not title or len(title) > 255:
-        raise PlanError(f"{where}: a title needs 1 to 255 characters.")
+        raise PlanError(_("%(where)s: a title needs 1 to 255 characters.", where=where))
     if message.kind == MessageKind.QUESTION and answers is not None:
         choices = answers_from_lines(where, answers)
         if not choices:
-            raise PlanError(f"{where}: a question needs at least one answer.")
+            raise PlanError(_("%(where)s: a question needs at least one answer.", where=where))
         kept = {choice["key"] for choice in choices}
         for key in step.branches or {}:
             if key not in kept:
-                raise PlanError(f"{where}: its branches act on the answer “{key}”; keep it.")
+                raise PlanError(_("%(where)s: its branches act on the answer “%(key)s”; keep it.",
+                                  where=where, key=key))  # fmt: skip
         message.choices = choices
     message.title, message.body = title, body
     session.flush()

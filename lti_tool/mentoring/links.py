@@ -20,6 +20,7 @@ from itsdangerous import (
 
 from lti_tool import clock
 from lti_tool.errors import AppError
+from lti_tool.i18n import _
 
 SALT = "virtual-mentor.mentoring.answer-link"
 PREFIX = "/mentoring/a/"
@@ -78,13 +79,17 @@ def read(token: str) -> Answer:
         delivery_id, answer = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
         raise LinkExpired(
-            "This answer link is too old to use. Open your mentor panel in your course to "
-            "answer instead."
+            _(
+                "This answer link is too old to use. Open your mentor panel in your course to "
+                "answer instead."
+            )
         ) from None
     except (BadSignature, ValueError, TypeError):
         raise LinkTampered(
-            "This answer link is incomplete or was changed, so it cannot record an answer. "
-            "Use the link exactly as it came in the email, or answer in your mentor panel."
+            _(
+                "This answer link is incomplete or was changed, so it cannot record an answer. "
+                "Use the link exactly as it came in the email, or answer in your mentor panel."
+            )
         ) from None
     return Answer(int(delivery_id), str(answer))
 
@@ -105,8 +110,10 @@ def read_unsubscribe(token: str) -> int:
         return int(serializer.loads(token))
     except (BadSignature, ValueError, TypeError):
         raise LinkTampered(
-            "This link to stop emails is incomplete or was changed. Use it exactly as it came "
-            "in the email, or turn email off in your mentor panel's preferences."
+            _(
+                "This link to stop emails is incomplete or was changed. Use it exactly as it came "
+                "in the email, or turn email off in your mentor panel's preferences."
+            )
         ) from None
 
 
@@ -130,6 +137,8 @@ def read_calendar(token: str) -> int:
         return int(serializer.loads(token))
     except (BadSignature, ValueError, TypeError):
         raise LinkTampered(
-            "This calendar link is incomplete or was changed. Use it exactly as it came in the "
-            "email, or add the session to your calendar from your mentor panel."
+            _(
+                "This calendar link is incomplete or was changed. Use it exactly as it came in the "
+                "email, or add the session to your calendar from your mentor panel."
+            )
         ) from None

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
+from babel.dates import format_date
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -31,18 +32,22 @@ from lti_tool import clock
 from lti_tool.courses import freshness
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import AppError, Conflict, NotFound
+from lti_tool.i18n import N_, _, current_language, lazy_gettext
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Message, MessageKind, Rsvp, RsvpAnswer
 from xapi import builders, outbox
 
 #: What a session can be, as learners read it.
-FORMATS = {"webinar": "Webinar", "office_hours": "Office hours", "visit": "On-site visit",
-           "one_to_one": "One-to-one meeting"}  # fmt: skip
-#: The answers a session invitation offers (also its one-click email links).
+FORMATS = {
+    "webinar": lazy_gettext("Webinar"), "office_hours": lazy_gettext("Office hours"),
+    "visit": lazy_gettext("On-site visit"), "one_to_one": lazy_gettext("One-to-one meeting"),
+}  # fmt: skip
+#: The answers a session invitation offers (also its one-click email links), stored with the
+#: message in English; ``rsvp_label`` says one in the reader's language.
 RSVP_CHOICES = [
-    {"key": RsvpAnswer.GOING.value, "label": "I'll be there"},
-    {"key": RsvpAnswer.MAYBE.value, "label": "Maybe"},
-    {"key": RsvpAnswer.NOT_GOING.value, "label": "I can't come"},
+    {"key": RsvpAnswer.GOING.value, "label": N_("I'll be there")},
+    {"key": RsvpAnswer.MAYBE.value, "label": N_("Maybe")},
+    {"key": RsvpAnswer.NOT_GOING.value, "label": N_("I can't come")},
 ]
 _LABELS = {choice["key"]: choice["label"] for choice in RSVP_CHOICES}
 _TO_XAPI = {
@@ -97,15 +102,18 @@ class Meeting:
     @property
     def kind(self) -> str:
         """What it is, as learners read it ("Office hours")."""
-        return FORMATS.get(self.format, self.format)
+        return str(FORMATS.get(self.format, self.format))
 
     def when(self, zone_name: str | None = None) -> str:
         """Its time as a person reads it in a zone (the session's own if none):
         ``Tuesday 1 December 2026, 14:00 to 15:00 (Europe/Paris)``."""
         zone = _zone(zone_name) or _zone(self.time_zone) or ZoneInfo("UTC")
         start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
-        day = f"{start:%A} {start.day} {start:%B %Y}"
-        until = f"{end:%H:%M}" if end.date() == start.date() else f"{end.day} {end:%B} {end:%H:%M}"
+        language = current_language()  # day and month names in it (English outside a request)
+        day = format_date(start.date(), "EEEE d MMMM y", locale=language)
+        until = f"{end:%H:%M}"
+        if end.date() != start.date():
+            until = f"{format_date(end.date(), 'd MMMM', locale=language)} {until}"
         return f"{day}, {start:%H:%M}\u2013{until} ({zone.key})"
 
     def started(self, now: datetime) -> bool:
@@ -126,34 +134,39 @@ def check(where: str, details: Mapping[str, Any]) -> dict[str, Any]:
     zone_name = details.get("time_zone")
     zone = _zone(str(zone_name)) if zone_name else None
     if zone_name and zone is None:
-        raise SessionWritten(f"{where}: “{zone_name}” is not a time zone (use an IANA name such "
-                             "as Europe/Paris).")  # fmt: skip
+        raise SessionWritten(_("%(where)s: “%(zone)s” is not a time zone (use an IANA name such "
+                               "as Europe/Paris).", where=where, zone=zone_name))  # fmt: skip
     starts = _instant(where, "starts_at", details.get("starts_at"), zone)
     if starts is None:
-        raise SessionWritten(f"{where}: a session needs starts_at, a date and time "
-                             "(2026-12-01T14:00) with a time_zone or an offset.")  # fmt: skip
+        raise SessionWritten(_("%(where)s: a session needs starts_at, a date and time "
+                               "(2026-12-01T14:00) with a time_zone or an offset.",
+                               where=where))  # fmt: skip
     ends = _instant(where, "ends_at", details.get("ends_at"), zone)
     if ends is None:
         minutes = details.get("duration_minutes", 60)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
-            raise SessionWritten(f"{where}: duration_minutes is a whole number from 1 to 1440.")
+            raise SessionWritten(_("%(where)s: duration_minutes is a whole number from 1 to "
+                                   "1440.", where=where))  # fmt: skip
         ends = starts + timedelta(minutes=minutes)
     if ends <= starts:
-        raise SessionWritten(f"{where}: a session must end after it starts.")
+        raise SessionWritten(_("%(where)s: a session must end after it starts.", where=where))
     form = str(details.get("format") or "webinar")
     if form not in FORMATS:
-        raise SessionWritten(f"{where}: format must be one of {', '.join(FORMATS)}.")
+        raise SessionWritten(_("%(where)s: format must be one of %(formats)s.", where=where,
+                               formats=", ".join(FORMATS)))  # fmt: skip
     place, url = str(details.get("place") or "").strip(), details.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-        raise SessionWritten(f"{where}: a session's url must be an http(s) address.")
+        raise SessionWritten(_("%(where)s: a session's url must be an http(s) address.",
+                               where=where))  # fmt: skip
     if not place and not url:
-        raise SessionWritten(f"{where}: a session needs a place, a url to join, or both.")
+        raise SessionWritten(_("%(where)s: a session needs a place, a url to join, or both.",
+                               where=where))  # fmt: skip
     capacity = details.get("capacity")
     if capacity is not None and (
         not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1
     ):
-        raise SessionWritten(f"{where}: capacity is a whole number of places (at least 1), "
-                             "or left out for no limit.")  # fmt: skip
+        raise SessionWritten(_("%(where)s: capacity is a whole number of places (at least 1), "
+                               "or left out for no limit.", where=where))  # fmt: skip
     return {**details, "starts_at": starts.isoformat(), "ends_at": ends.isoformat(),
             "time_zone": zone.key if zone else "UTC", "format": form, "place": place,
             "url": url, "capacity": capacity}  # fmt: skip
@@ -165,12 +178,14 @@ def _instant(where: str, name: str, value: Any, zone: ZoneInfo | None) -> dateti
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        raise SessionWritten(f"{where}: {name} “{value}” is not a date and time "
-                             "(2026-12-01T14:00).") from None  # fmt: skip
+        raise SessionWritten(_("%(where)s: %(name)s “%(value)s” is not a date and time "
+                               "(2026-12-01T14:00).", where=where, name=name,
+                               value=value)) from None  # fmt: skip
     if moment.tzinfo is None:
         if zone is None:
-            raise SessionWritten(f"{where}: {name} has no offset, so the session needs a "
-                                 "time_zone to say when it is.")  # fmt: skip
+            raise SessionWritten(_("%(where)s: %(name)s has no offset, so the session needs a "
+                                   "time_zone to say when it is.", where=where,
+                                   name=name))  # fmt: skip
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
 
@@ -195,8 +210,13 @@ class Standing:
     def label(self) -> str:
         """Their answer as they read it."""
         if self.answer == RsvpAnswer.WAITLISTED:
-            return f"On the waiting list (number {self.waiting})"
-        return _LABELS.get(str(self.answer), "") if self.answer else ""
+            return _("On the waiting list (number %(number)s)", number=self.waiting)
+        return rsvp_label(str(self.answer)) if self.answer else ""
+
+
+def rsvp_label(answer: str) -> str:
+    """An answer to an invitation (``going``…) as the reader reads it; "" if it is none."""
+    return _(_LABELS[answer]) if answer in _LABELS else ""
 
 
 # Built once, one statement: every panel view with a session invitation runs it. A row per
@@ -256,16 +276,18 @@ def rsvp(
     the invitation's learner (the panel's check)."""
     item = items(session, [delivery_id]).get(delivery_id)
     if item is None or (person_id is not None and item.person_id != person_id):
-        raise NotFound("There is no such session invitation.")
+        raise NotFound(_("There is no such session invitation."))
     meeting = Meeting.of(item.details)
     if item.kind != MessageKind.SESSION or meeting is None:
-        raise NotFound("This message is not an invitation to a session.")
+        raise NotFound(_("This message is not an invitation to a session."))
     if answer not in _LABELS:
-        raise NotAnRsvp(f"“{answer}” is not an answer to an invitation: choose going, maybe or "
-                        "not_going.")  # fmt: skip
+        raise NotAnRsvp(_("“%(answer)s” is not an answer to an invitation: choose going, maybe "
+                          "or not_going.", answer=answer))  # fmt: skip
     now = clock.now()
     if meeting.started(now):
-        raise RsvpClosed(f"“{item.title}” has already started, so answers to it are closed.")
+        raise RsvpClosed(
+            _("“%(title)s” has already started, so answers to it are closed.", title=item.title)
+        )
     wanted = RsvpAnswer(answer)
     # Serialise this session's RSVPs on its message row (PostgreSQL; SQLite writes one at a
     # time already), so counting places and taking one cannot interleave.
@@ -346,13 +368,15 @@ def mark_attended(
     message = session.get(Message, message_id)
     meeting = Meeting.of(message.details or {}) if message is not None else None
     if message is None or message.kind != MessageKind.SESSION or meeting is None:
-        raise NotFound(f"There is no session {message_id}.")
+        raise NotFound(_("There is no session %(id)s.", id=message_id))
     now = clock.now()
     marked = 0
     for person_id in dict.fromkeys(person_ids):
         person = session.get(Person, person_id)
         if person is None or person.registration_id != message.registration_id:
-            raise NotFound(f"There is no learner {person_id} on this session's platform.")
+            raise NotFound(
+                _("There is no learner %(id)s on this session's platform.", id=person_id)
+            )
         row = session.scalar(
             select(Rsvp).where(Rsvp.message_id == message_id, Rsvp.person_id == person_id)
         )
@@ -382,16 +406,21 @@ def calendar(item: FeedItem, *, host: str, now: datetime | None = None) -> bytes
     """
     meeting = Meeting.of(item.details)
     if meeting is None:
-        raise NotFound("This message is not an invitation to a session.")
+        raise NotFound(_("This message is not an invitation to a session."))
     event = icalendar.Event()
     event.add("uid", f"vm-session-{item.message_id}@{host}")
     event.add("dtstamp", (now or clock.now()).astimezone(UTC))
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
     event.add("summary", item.title)
-    lines = [item.text.strip(), "", f"{meeting.kind} with {item.mentor_name or 'your mentor'}."]
+    with_whom = (
+        _("%(kind)s with %(mentor)s.", kind=meeting.kind, mentor=item.mentor_name)
+        if item.mentor_name
+        else _("%(kind)s with your mentor.", kind=meeting.kind)
+    )
+    lines = [item.text.strip(), "", with_whom]
     if meeting.url:
-        lines.append(f"Join: {meeting.url}")
+        lines.append(_("Join: %(url)s", url=meeting.url))
         event.add("url", meeting.url)
     event.add("description", "\n".join(lines).strip())
     if meeting.place or meeting.url:

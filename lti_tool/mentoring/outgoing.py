@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Course, Person
 from lti_tool.events.services import origin
+from lti_tool.i18n import _, in_language
 from lti_tool.lms.models import LmsConnection
 from lti_tool.lti.models import Deployment, PlatformRegistration
-from lti_tool.mentoring import feed, links, meetings
+from lti_tool.mentoring import feed, links, meetings, preferences
 from lti_tool.mentoring.channels.base import (
     Mentor,
     Outcome,
@@ -102,6 +103,7 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
         .where(Course.id.in_({item.course_id for item in items.values()}))
     )}  # fmt: skip
     base = tool_url()
+    spoken = preferences.languages(session, {row.id: row.locale for row in people.values()})
     found = []
     for delivery_id in delivery_ids:
         item = items.get(delivery_id)
@@ -109,21 +111,30 @@ def build(session: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
         if item is None or person is None:
             continue
         name = person.name or " ".join(filter(None, [person.given_name, person.family_name]))
-        text, html = _with_kind_parts(item, person.time_zone, base)
+        with in_language(spoken[person.id]):
+            text, html = _with_kind_parts(item, person.time_zone, base)
+            answer_links = tuple(
+                (_choice_label(item, choice), base + links.path(delivery_id, choice["key"]))
+                for choice in item.choices if "key" in choice
+            )  # fmt: skip
         found.append(Outgoing(
             delivery_id=delivery_id, registration_id=person.registration_id,
             recipient=Recipient(person.id, name, person.email, person.subject,
-                                person.lms_user_id, person.time_zone, person.locale),
+                                person.lms_user_id, person.time_zone, person.locale,
+                                spoken[person.id]),
             mentor=Mentor(item.mentor_name), subject=item.title, text=text, html=html,
-            answer_links=tuple(
-                (choice.get("label", choice["key"]), base + links.path(delivery_id, choice["key"]))
-                for choice in item.choices if "key" in choice
-            ),
+            answer_links=answer_links,
             category=item.kind, course_title=_title(courses.get(item.course_id)),
             panel_url=course_page(courses.get(item.course_id)),
             unsubscribe_url=base + links.unsubscribe_path(person.id),
         ))  # fmt: skip
     return found
+
+
+def _choice_label(item: feed.FeedItem, choice: dict[str, Any]) -> str:
+    """A choice as the email shows it: a session's answers in the tool's words, translated."""
+    session_label = meetings.rsvp_label(choice["key"]) if item.kind == MessageKind.SESSION else ""
+    return str(session_label or choice.get("label", choice["key"]))
 
 
 def _with_kind_parts(item: feed.FeedItem, zone: str | None, base: str) -> tuple[str, str]:
@@ -132,27 +143,28 @@ def _with_kind_parts(item: feed.FeedItem, zone: str | None, base: str) -> tuple[
     lines: list[tuple[str, str, str | None]] = []  # (label, text, link)
     meeting = meetings.Meeting.of(item.details) if item.kind == MessageKind.SESSION else None
     if meeting is not None:
-        lines += [("What", meeting.kind, None), ("When", meeting.when(zone), None)]
+        lines += [(_("What"), meeting.kind, None), (_("When"), meeting.when(zone), None)]
         if meeting.place:
-            lines.append(("Where", meeting.place, None))
+            lines.append((_("Where"), meeting.place, None))
         if meeting.url:
-            lines.append(("Join", meeting.url, meeting.url))
+            lines.append((_("Join"), meeting.url, meeting.url))
         calendar = base + links.calendar_path(item.delivery_id)
-        lines.append(("Calendar", "Add to my calendar (.ics)", calendar))
+        lines.append((_("Calendar"), _("Add to my calendar (.ics)"), calendar))
     elif item.kind == MessageKind.SURVEY:
-        lines.append(("Survey", "Answer it in your mentor panel (link below).", None))
+        lines.append((_("Survey"), _("Answer it in your mentor panel (link below)."), None))
     if not lines:
         return item.text, item.html
+    lines = [(_("%(label)s:", label=label), shown, link) for label, shown, link in lines]
     text = (
         item.text.rstrip()
         + "\n\n"
         + "\n".join(
-            f"{label}: {shown}" + (f" {link}" if link and link != shown else "")
+            f"{label} {shown}" + (f" {link}" if link and link != shown else "")
             for label, shown, link in lines
         )
     )
     rows = "".join(
-        f"<li><strong>{escape(label)}:</strong> "
+        f"<li><strong>{escape(label)}</strong> "
         + (f'<a href="{escape(link)}">{escape(shown)}</a>' if link else escape(shown))
         + "</li>"
         for label, shown, link in lines

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import AppError
+from lti_tool.i18n import _
 from lti_tool.mentoring import meetings, surveys
 from lti_tool.mentoring.models import (
     Message,
@@ -59,7 +60,7 @@ def store(
     session.flush()
     steps = plan.get("steps") or []
     if not steps:
-        raise PlanError("A plan needs at least one step.")
+        raise PlanError(_("A plan needs at least one step."))
     keys = {str(step.get("key")) for step in steps}
     for number, step in enumerate(steps, 1):
         session.add(_step(session, registration_id, sequence, step, keys=keys, number=number))
@@ -77,16 +78,16 @@ def _topic(session: Session, registration_id: int, given: Any) -> int | None:
     if isinstance(given, int) and not isinstance(given, bool):
         topic = session.get(Topic, given)
         if topic is None or topic.registration_id != registration_id:
-            raise PlanError(f"There is no topic #{given} on this platform.")
+            raise PlanError(_("There is no topic #%(id)s on this platform.", id=given))
         return topic.id
     found = session.scalar(
         select(Topic.id).where(Topic.registration_id == registration_id, Topic.name == str(given))
     )
     if found is None:
-        raise PlanError(
-            f"There is no topic “{given}” on this platform: add it first "
-            "(flask --app wsgi topics add), or leave the plan's topic out."
-        )
+        raise PlanError(_(
+            "There is no topic “%(name)s” on this platform: add it first "
+            "(flask --app wsgi topics add), or leave the plan's topic out.", name=given,
+        ))  # fmt: skip
     return int(found)
 
 
@@ -98,29 +99,31 @@ def _uses_topic_only_with_one(plan: dict[str, Any], topic_id: int | None) -> Non
     for number, step in enumerate(plan.get("steps") or [], 1):
         message = step.get("message") or {}
         if any("{topic}" in str(message.get(part) or "") for part in ("title", "body")):
-            raise PlanError(
-                f"Step {number} says {{topic}}, but the plan names no topic: add "
-                'topic = "…" (a topic of this platform) or reword the step.'
-            )
+            raise PlanError(_(
+                'Step %(number)s says {topic}, but the plan names no topic: add topic = "…" '
+                "(a topic of this platform) or reword the step.", number=number,
+            ))  # fmt: skip
 
 
 def _step(
     session: Session, registration_id: int, sequence: Sequence, step: dict[str, Any], *,
     keys: set[str], number: int,
 ) -> Step:  # fmt: skip
-    where = f"Step {number}"
+    where = _("Step %(number)s", number=number)
     spec = step.get("message") or {}
     try:
         kind = MessageKind(spec.get("kind", "tip"))
     except ValueError:
-        raise PlanError(f"{where}: kind must be one of {', '.join(MessageKind)}.") from None
+        raise PlanError(_("%(where)s: kind must be one of %(kinds)s.", where=where,
+                          kinds=", ".join(MessageKind))) from None  # fmt: skip
     details = dict(spec.get("details") or {})
     if kind == MessageKind.RESOURCE and not _web_address(url := details.get("url")):
         if url in (None, ""):
-            raise PlanError(f"{where}: a resource needs details.url, the web address "
-                            "(https:// or http://) it links to.")  # fmt: skip
-        raise PlanError(f"{where}: a resource's details.url must be a web address starting "
-                        f"with https:// or http://, not {url!r}.")  # fmt: skip
+            raise PlanError(_("%(where)s: a resource needs details.url, the web address "
+                              "(https:// or http://) it links to.", where=where))  # fmt: skip
+        raise PlanError(_("%(where)s: a resource's details.url must be a web address starting "
+                          "with https:// or http://, not %(url)r.", where=where,
+                          url=url))  # fmt: skip
     choices, details = _kind_parts(where, kind, {**spec, "details": details})
     message = Message(
         registration_id=registration_id, kind=kind, topic_id=sequence.topic_id,
@@ -152,8 +155,8 @@ def _kind_parts(
     except (surveys.SurveyWritten, meetings.SessionWritten) as error:
         raise PlanError(error.message) from None
     if kind == MessageKind.QUESTION and not choices:
-        raise PlanError(f"{where}: a question offers its answers as choices "
-                        '([{ key = "yes", label = "Yes" }, …]).')  # fmt: skip
+        raise PlanError(_("%(where)s: a question offers its answers as choices "
+                          '([{ key = "yes", label = "Yes" }, …]).', where=where))  # fmt: skip
     return choices, details
 
 
@@ -164,10 +167,12 @@ def _branches(where: str, branches: dict[str, Any], keys: set[str]) -> dict[str,
         for action in actions:
             what = action.get("do")
             if what not in _ACTIONS:
-                raise PlanError(f"{where}: a branch must do one of {', '.join(sorted(_ACTIONS))}.")
+                raise PlanError(_("%(where)s: a branch must do one of %(actions)s.", where=where,
+                                  actions=", ".join(sorted(_ACTIONS))))  # fmt: skip
             if what == "send" and action.get("step") not in keys:
-                raise PlanError(f"{where}: a branch sends step “{action.get('step')}”, "
-                                "which the plan does not have.")  # fmt: skip
+                raise PlanError(_("%(where)s: a branch sends step “%(step)s”, which the plan "
+                                  "does not have.", where=where,
+                                  step=action.get("step")))  # fmt: skip
             seconds = action.get("after_seconds")
             if seconds is None:
                 seconds = int(float(action.get("after_days", 0)) * DAY)
@@ -186,12 +191,12 @@ def _rule(
         kind = TriggerKind(rule.get("kind", "event"))
         action = RuleAction(rule.get("action", "start"))
     except ValueError as error:
-        raise PlanError(f"A rule is not understood: {error}.") from None
+        raise PlanError(_("A rule is not understood: %(error)s.", error=error)) from None
     fields = {name: rule.get(name) for name in _RULE_FIELDS}
     topic = rule.get("topic", topic_id if not fields["activity_id"] else None)
     if kind == TriggerKind.INACTIVE and (topic is None or not _positive(fields["inactive_days"])):
-        raise PlanError("An inactivity rule needs a topic and inactive_days (a whole number of "
-                        "days, at least 1).")  # fmt: skip
+        raise PlanError(_("An inactivity rule needs a topic and inactive_days (a whole number "
+                          "of days, at least 1)."))  # fmt: skip
     return TriggerRule(
         registration_id=registration_id, course_id=course_id, sequence_id=sequence.id,
         name=str(rule.get("name") or sequence.name), kind=kind, action=action,

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from flask_babel import gettext as _  # not lti_tool.i18n: it imports this module
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from lti_tool.courses import freshness
 from lti_tool.courses.models import Person
 from lti_tool.errors import AppError
 from lti_tool.mentoring.models import LearnerPreference, MessageKind
+from lti_tool.mentoring.reasons import N_
 from lti_tool.mentoring.scheduling import Policy, parse_hhmm
 
 #: The languages the tool speaks, by code, in their own words; the first is the fallback.
@@ -47,6 +49,17 @@ def language(chosen: str | None, launch_locale: str | None) -> str:
     """The language to show: the learner's choice, else the launch's if the tool speaks it
     (``fr-CA`` is ``fr``), else the first of ``LANGUAGES``."""
     return spoken(chosen) or spoken(launch_locale) or next(iter(LANGUAGES))
+
+
+def languages(session: Session, launch_locales: Mapping[int, str | None]) -> dict[int, str]:
+    """Each person's language (person id to launch locale given) for what is written to
+    them: their chosen language, else their launch's, else English."""
+    chosen: dict[int, str | None] = {row.person_id: row.locale for row in session.execute(
+        select(LearnerPreference.person_id, LearnerPreference.locale)
+        .where(LearnerPreference.person_id.in_(launch_locales))
+    )}  # fmt: skip
+    return {person: language(chosen.get(person), launch)
+            for person, launch in launch_locales.items()}  # fmt: skip
 
 
 def defaults(config: Mapping[str, Any]) -> Policy:
@@ -108,15 +121,23 @@ def choose(session: Session, person_id: int, **choices: Any) -> LearnerPreferenc
 
 
 def _check(choices: Mapping[str, Any]) -> None:
-    for name, label in (("quiet_start", "start"), ("quiet_end", "end")):
+    for name, problem in (
+        ("quiet_start", N_("The quiet hours start “%(value)s” is not a time: use hours and "
+                           "minutes, such as 21:30.")),
+        ("quiet_end", N_("The quiet hours end “%(value)s” is not a time: use hours and "
+                         "minutes, such as 21:30.")),
+    ):  # fmt: skip
         value = choices.get(name)
         if value and not _HHMM.fullmatch(value):
-            raise InvalidPreference(f"The quiet hours {label} “{value}” is not a time: "
-                                    "use hours and minutes, such as 21:30.")  # fmt: skip
+            raise InvalidPreference(_(problem, value=value))
     if (zone := choices.get("time_zone")) and zone not in zones():
-        raise InvalidPreference(f"“{zone}” is not a time zone we know: pick one from the list.")
+        raise InvalidPreference(
+            _("“%(zone)s” is not a time zone we know: pick one from the list.", zone=zone)
+        )
     for kind in choices.get("opted_out") or ():
         if kind not in CATEGORIES:
-            raise InvalidPreference(f"“{kind}” is not a kind of message you can turn off.")
+            raise InvalidPreference(
+                _("“%(kind)s” is not a kind of message you can turn off.", kind=kind)
+            )
     if (code := choices.get("locale")) and code not in LANGUAGES:
-        raise InvalidPreference(f"“{code}” is not a language the tool offers.")
+        raise InvalidPreference(_("“%(code)s” is not a language the tool offers.", code=code))

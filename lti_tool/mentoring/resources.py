@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import NotFound
+from lti_tool.i18n import _
 from lti_tool.mentoring.feed import items
 from lti_tool.mentoring.models import MessageKind
 from xapi import builders, outbox
@@ -22,7 +23,7 @@ def opened(session: Session, delivery_id: int, person_id: int) -> str:
     outbox); its address, to send them on to."""
     item = items(session, [delivery_id]).get(delivery_id)
     if item is None or item.person_id != person_id or item.link is None:
-        raise NotFound("There is no such resource to open.")
+        raise NotFound(_("There is no such resource to open."))
     if item.kind == MessageKind.RESOURCE:
         person = session.get_one(Person, person_id)
         course = session.get_one(Course, item.course_id)

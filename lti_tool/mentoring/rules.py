@@ -16,7 +16,8 @@ from lti_tool.errors import NotFound
 from lti_tool.events.handoff import HandedEvent
 from lti_tool.events.models import LearningEvent
 from lti_tool.events.services import JOINED
-from lti_tool.mentoring import inactivity, journeys
+from lti_tool.i18n import _
+from lti_tool.mentoring import inactivity, journeys, reasons
 from lti_tool.mentoring.matching import RuleIndex, RuleSpec
 from lti_tool.mentoring.models import RuleAction, TriggerKind, TriggerRule
 
@@ -91,24 +92,25 @@ def apply(
                 ))  # fmt: skip
     for sequence_id, pairs in stops.items():
         found = journeys.active_journeys(session, sequence_id, pairs)
-        journeys.stop(session, found, f"the rule “{stopped_by[sequence_id]}” ended it")
+        name = stopped_by[sequence_id]
+        journeys.stop(session, found, reasons.write(reasons.STOPPED_BY_RULE, rule=name),
+                      reasons.write(reasons.SKIPPED_BY_RULE, rule=name))  # fmt: skip
     return len(journeys.start(session, starts))
 
 
 def _why(rule: RuleSpec, event: HandedEvent) -> str:
+    at, name = f"{event.occurred_at:%Y-%m-%d %H:%M}", rule.name or rule.id
     if event.verb == JOINED:
-        return (f"Started by the rule “{rule.name or rule.id}”: you joined the course on "
-                f"{event.occurred_at:%Y-%m-%d %H:%M} UTC.")  # fmt: skip
+        return reasons.write(reasons.JOINED, rule=name, at=at)
     verb = event.verb.rstrip("/").rsplit("/", 1)[-1]
-    return (f"Started by the rule “{rule.name or rule.id}”: you {verb} {event.activity_id} "
-            f"on {event.occurred_at:%Y-%m-%d %H:%M} UTC.")  # fmt: skip
+    return reasons.write(reasons.DID, rule=name, verb=verb, activity=event.activity_id, at=at)
 
 
 def switch(session: Session, rule_id: int, on: bool) -> TriggerRule:
     """Switch a rule on (it acts on events from now) or off."""
     rule = session.get(TriggerRule, rule_id)
     if rule is None:
-        raise NotFound(f"There is no trigger rule {rule_id}.")
+        raise NotFound(_("There is no trigger rule %(id)s.", id=rule_id))
     if on:
         rule.switched_on_at, rule.switched_off_at = clock.now(), None
     elif rule.switched_off_at is None:
@@ -122,7 +124,7 @@ def backfill(session: Session, rule_id: int, *, since: datetime | None = None) -
     (from ``since`` if given); how many journeys started."""
     rule = session.get(TriggerRule, rule_id)
     if rule is None or rule.switched_on_at is None or rule.switched_off_at is not None:
-        raise NotFound(f"Trigger rule {rule_id} is not switched on.")
+        raise NotFound(_("Trigger rule %(id)s is not switched on.", id=rule_id))
     if rule.kind == TriggerKind.INACTIVE:  # who is inactive now, whenever they became so
         return inactivity.start(session, rule, backfill=True)
     index = RuleIndex([spec(rule)])

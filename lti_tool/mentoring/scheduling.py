@@ -8,6 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lti_tool.mentoring import reasons
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -86,23 +88,22 @@ def local_day_start(now: datetime, zone: str) -> datetime:
 def decide(now: datetime, policy: Policy, category: str, delivered_today: int) -> Decision:
     """Deliver now, hold until later, or skip, with the reason a learner can read."""
     if category in policy.opted_out:
-        return Decision(Verdict.SKIP, reason=f"Not sent: you opted out of {category} messages.")
+        return Decision(Verdict.SKIP, reason=reasons.write(reasons.OPTED_OUT, category=category))
     if (until := quiet_until(now, policy)) is not None:
         return Decision(Verdict.HOLD, until, _quiet_reason(until, policy))
     cap = policy.daily_cap
     if cap is not None and delivered_today >= cap:
         until = next_local_midnight(now, policy.zone)
-        noun = "message" if cap == 1 else "messages"
-        return Decision(Verdict.HOLD, until, f"Held until {_local(until, policy.zone)}: "
-                        f"you get at most {cap} {noun} a day.")  # fmt: skip
+        template = reasons.CAP_ONE if cap == 1 else reasons.CAP
+        said = reasons.write(template, until=_local(until, policy.zone), cap=cap)
+        return Decision(Verdict.HOLD, until, said)
     return Decision(Verdict.DELIVER)
 
 
 def _quiet_reason(until: datetime, policy: Policy) -> str:
-    return (
-        f"Held until {_local(until, policy.zone)}: quiet hours "
-        f"({policy.quiet_start:%H:%M} to {policy.quiet_end:%H:%M}, {policy.zone})."
-    )
+    return reasons.write(reasons.QUIET, until=_local(until, policy.zone),
+                         start=f"{policy.quiet_start:%H:%M}", end=f"{policy.quiet_end:%H:%M}",
+                         zone=policy.zone)  # fmt: skip
 
 
 def _local(at: datetime, zone: str) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import AppError
+from lti_tool.i18n import _
 from lti_tool.mentoring.models import Delivery, Message, Response
 
 KINDS = ("likert", "choice", "text")
@@ -61,21 +62,24 @@ def check(where: str, details: Mapping[str, Any]) -> list[dict[str, Any]]:
     ``SurveyWritten`` naming the first item that is wrong."""
     written = details.get("items")
     if not isinstance(written, list) or not written:
-        raise SurveyWritten(f"{where}: a survey needs a list of items (likert, choice or text).")
+        raise SurveyWritten(_("%(where)s: a survey needs a list of items (likert, choice or text).",
+                              where=where))  # fmt: skip
     items: list[dict[str, Any]] = []
     for number, item in enumerate(written, 1):
-        at = f"{where}, survey item {number}"
+        at = _("%(where)s, survey item %(number)s", where=where, number=number)
         if not isinstance(item, Mapping):
-            raise SurveyWritten(f"{at}: an item is a table with key, kind and prompt.")
+            raise SurveyWritten(_("%(where)s: an item is a table with key, kind and prompt.",
+                                  where=at))  # fmt: skip
         key, kind, prompt = str(item.get("key", "")), item.get("kind"), item.get("prompt")
         if not _KEY.match(key) or key in {i["key"] for i in items}:
-            raise SurveyWritten(
-                f"{at}: key must be unique, 1 to 64 characters of a to z, 0 to 9, _ or -."
-            )
+            raise SurveyWritten(_("%(where)s: key must be unique, 1 to 64 characters of a to z, "
+                                  "0 to 9, _ or -.", where=at))  # fmt: skip
         if kind not in KINDS:
-            raise SurveyWritten(f"{at}: kind must be one of {', '.join(KINDS)}.")
+            raise SurveyWritten(_("%(where)s: kind must be one of %(kinds)s.", where=at,
+                                  kinds=", ".join(KINDS)))  # fmt: skip
         if not isinstance(prompt, str) or not prompt.strip():
-            raise SurveyWritten(f"{at}: the item needs a prompt (the question it asks).")
+            raise SurveyWritten(_("%(where)s: the item needs a prompt (the question it asks).",
+                                  where=at))  # fmt: skip
         stored: dict[str, Any] = {"key": key, "kind": kind, "prompt": prompt.strip()}
         if kind == "likert":
             stored["labels"] = _likert_labels(at, item)
@@ -91,24 +95,25 @@ def _likert_labels(at: str, item: Mapping[str, Any]) -> list[str]:
     if labels is None:
         scale = item.get("scale", 5)
         if not isinstance(scale, int) or isinstance(scale, bool) or not 2 <= scale <= 10:
-            raise SurveyWritten(f"{at}: a Likert scale has 2 to 10 points.")
+            raise SurveyWritten(_("%(where)s: a Likert scale has 2 to 10 points.", where=at))
         return list(AGREEMENT) if scale == 5 else [str(n) for n in range(1, scale + 1)]
     if (not isinstance(labels, list) or not 2 <= len(labels) <= 10
             or not all(isinstance(label, str) and label.strip() for label in labels)):  # fmt: skip
-        raise SurveyWritten(f"{at}: a Likert item's labels are 2 to 10 words, lowest first.")
+        raise SurveyWritten(_("%(where)s: a Likert item's labels are 2 to 10 words, lowest "
+                              "first.", where=at))  # fmt: skip
     return [label.strip() for label in labels]
 
 
 def _choices(at: str, choices: Any) -> list[dict[str, str]]:
     if not isinstance(choices, list) or len(choices) < 2:
-        raise SurveyWritten(f"{at}: a choice item offers at least two choices.")
+        raise SurveyWritten(_("%(where)s: a choice item offers at least two choices.", where=at))
     found: list[dict[str, str]] = []
     for choice in choices:
         key = str(choice.get("key", "")) if isinstance(choice, Mapping) else ""
         label = str(choice.get("label", "")).strip() if isinstance(choice, Mapping) else ""
         if not _KEY.match(key) or not label or key in {c["key"] for c in found}:
-            raise SurveyWritten(f"{at}: each choice needs a unique key (a to z, 0 to 9, _ "
-                                "or -) and a label.")  # fmt: skip
+            raise SurveyWritten(_("%(where)s: each choice needs a unique key (a to z, 0 to 9, _ "
+                                  "or -) and a label.", where=at))  # fmt: skip
         found.append({"key": key, "label": label})
     return found
 
@@ -136,18 +141,20 @@ def read(items: Sequence[Item], form: Mapping[str, str]) -> dict[str, Any]:
         given = (form.get(f"item-{item.key}") or "").strip()
         if not given:
             if item.required:
-                raise IncompleteSurvey(f"Please answer “{item.prompt}”.")
+                raise IncompleteSurvey(_("Please answer “%(prompt)s”.", prompt=item.prompt))
             continue
         if item.kind == "text":
             if len(given) > TEXT_LIMIT:
-                raise IncompleteSurvey(
-                    f"Your answer to “{item.prompt}” is longer than {TEXT_LIMIT} characters."
-                )
+                raise IncompleteSurvey(_(
+                    "Your answer to “%(prompt)s” is longer than %(limit)s characters.",
+                    prompt=item.prompt, limit=TEXT_LIMIT,
+                ))  # fmt: skip
             answers[item.key] = given
         elif given in {key for key, _label in item.choices}:
             answers[item.key] = int(given) if item.kind == "likert" else given
         else:
-            raise IncompleteSurvey(f"“{given}” is not one of the answers to “{item.prompt}”.")
+            raise IncompleteSurvey(_("“%(given)s” is not one of the answers to “%(prompt)s”.",
+                                     given=given, prompt=item.prompt))  # fmt: skip
     return answers
 
 

@@ -1,5 +1,6 @@
 """A learner's timeline: every journey and delivery with its reason, so "why did I get
-this?" and "why didn't I?" have an answer in words."""
+this?" and "why didn't I?" have an answer in words, in the language of the page (reasons are
+stored in English: ``i18n.reason`` translates them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext, reason
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
@@ -37,11 +39,10 @@ def timeline(session: Session, course_id: int, person_id: int) -> list[Entry]:
         select(Journey, Sequence.name).join(Sequence, Sequence.id == Journey.sequence_id)
         .where(Journey.course_id == course_id, Journey.person_id == person_id)
     ):  # fmt: skip
-        entries.append(Entry(journey.started_at, f"Follow-up “{name}” began", "started",
-                             journey.start_reason))  # fmt: skip
+        entries.append(_began(journey, name))
         if journey.stopped_at is not None:
-            entries.append(Entry(journey.stopped_at, f"Follow-up “{name}” ended", "stopped",
-                                 journey.stop_reason))  # fmt: skip
+            entries.append(Entry(journey.stopped_at, _("Follow-up “%(name)s” ended", name=name),
+                                 "stopped", reason(journey.stop_reason)))  # fmt: skip
     for delivery, title, key in session.execute(
         select(Delivery, Message.title, Step.key)
         .join(Message, Message.id == Delivery.message_id)
@@ -49,11 +50,17 @@ def timeline(session: Session, course_id: int, person_id: int) -> list[Entry]:
         .where(Delivery.course_id == course_id, Delivery.person_id == person_id)
     ):  # fmt: skip
         at = delivery.delivered_at or delivery.due_at
-        round_ = f" (asked again, {delivery.round + 1})" if delivery.round else ""
-        entries.append(Entry(at, f"“{title}” ({key}){round_}", str(delivery.status),
-                             delivery.reason, delivery.id))  # fmt: skip
+        what = (_("“%(title)s” (%(step)s) (asked again, %(round)s)", title=title, step=key,
+                  round=delivery.round + 1) if delivery.round
+                else _("“%(title)s” (%(step)s)", title=title, step=key))  # fmt: skip
+        entries.append(Entry(at, what, str(delivery.status), reason(delivery.reason), delivery.id))
     entries.sort(key=lambda entry: (entry.at, entry.delivery_id or 0))
     return entries
+
+
+def _began(journey: Journey, name: str) -> Entry:
+    return Entry(journey.started_at, _("Follow-up “%(name)s” began", name=name), "started",
+                 reason(journey.start_reason))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,12 @@ class Story:
 
 
 _STATUS_WORDS = {
-    DeliveryStatus.SCHEDULED: "Planned", DeliveryStatus.HELD: "Held back for now",
-    DeliveryStatus.DELIVERED: "Delivered", DeliveryStatus.SKIPPED: "Not sent",
-    DeliveryStatus.FAILED: "Could not be sent",
-}  # fmt: skip
+    DeliveryStatus.SCHEDULED: lazy_gettext("Planned"),
+    DeliveryStatus.HELD: lazy_gettext("Held back for now"),
+    DeliveryStatus.DELIVERED: lazy_gettext("Delivered"),
+    DeliveryStatus.SKIPPED: lazy_gettext("Not sent"),
+    DeliveryStatus.FAILED: lazy_gettext("Could not be sent"),
+}
 
 
 def delivery_story(
@@ -91,12 +100,12 @@ def delivery_story(
     if row is None:
         return None
     delivery, journey, name = row
-    status = _STATUS_WORDS.get(delivery.status, str(delivery.status))
-    entries = [Entry(journey.started_at, f"Follow-up “{name}” began", "started",
-                     journey.start_reason)]  # fmt: skip
+    status = str(_STATUS_WORDS.get(delivery.status, delivery.status))
+    said = reason(delivery.reason)
+    entries = [_began(journey, name)]
     # The stored reason is already a sentence ("Held until …", "Not sent: …", "Delivered …").
-    entries.append(Entry(delivery.delivered_at or delivery.due_at, delivery.reason or status,
+    entries.append(Entry(delivery.delivered_at or delivery.due_at, said or status,
                          str(delivery.status), ""))  # fmt: skip
     if delivery.read_at is not None:
-        entries.append(Entry(delivery.read_at, "You first saw it.", "read", ""))
-    return Story(name, journey.start_reason, status, delivery.reason, entries)
+        entries.append(Entry(delivery.read_at, _("You first saw it."), "read", ""))
+    return Story(name, reason(journey.start_reason), status, said, entries)

@@ -24,6 +24,8 @@ def confirm_answer(token: str) -> ResponseReturnValue:
     if item is None:
         raise links.LinkTampered(_("This answer link names a message that does not exist."))
     label = next((c.get("label") for c in item.choices if c.get("key") == link.answer), None)
+    if item.kind == MessageKind.SESSION:  # the tool's own words, in the reader's language
+        label = meetings.rsvp_label(link.answer) or label
     return render_template("mentoring/answer.html", item=item, token=token,
                            label=label or link.answer, recorded=False)  # fmt: skip
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses import freshness
 from lti_tool.errors import AppError, Conflict, Forbidden, NotFound
+from lti_tool.i18n import _, format_number, lazy_gettext
 from lti_tool.mentors.models import Channel, MentoringAgreement, Mentorship
 
 #: The shared terms, and how long each may be (the channel is one of ``Channel``).
@@ -26,6 +27,12 @@ SHARED = {"goals": 4000, "meeting_frequency": 120, "preferred_channel": 0}
 OWN = {"mentee": "mentee_expectations", "mentor": "mentor_expectations"}
 MAX_EXPECTATIONS = 4000
 TERMS = (*SHARED, *OWN.values())
+#: Each term as a sentence names it ("Keep the goals within …").
+_TERM_WORDS = {
+    "goals": lazy_gettext("goals"), "meeting_frequency": lazy_gettext("meeting frequency"),
+    "mentee_expectations": lazy_gettext("mentee expectations"),
+    "mentor_expectations": lazy_gettext("mentor expectations"),
+}  # fmt: skip
 
 
 def open_agreement(
@@ -41,9 +48,9 @@ def open_agreement(
         )
     )
     if mentor_id is None:
-        raise Conflict("This learner has no mentor in this course yet: an agreement needs both.")
+        raise Conflict(_("This learner has no mentor in this course yet: an agreement needs both."))
     if actor_id not in (mentor_id, mentee_id):
-        raise Forbidden("Only the mentor and the mentee can see their mentoring agreement.")
+        raise Forbidden(_("Only the mentor and the mentee can see their mentoring agreement."))
     keys = {"course_id": course_id, "mentor_id": mentor_id, "mentee_id": mentee_id}
     query = select(MentoringAgreement).filter_by(**keys)
     agreement = session.scalar(query)
@@ -84,10 +91,11 @@ def accept(session: Session, agreement_id: int, actor_id: int, version: int) -> 
     """Accept the version the party read; a version changed since is refused (``Conflict``)."""
     agreement, side = _party(session, agreement_id, actor_id)
     if version != agreement.version:
-        raise Conflict(f"The agreement changed since you read it (it is now version "
-                       f"{agreement.version}): read it again before accepting.")  # fmt: skip
+        raise Conflict(_("The agreement changed since you read it (it is now version "
+                         "%(version)s): read it again before accepting.",
+                         version=agreement.version))  # fmt: skip
     if not agreement.goals:
-        raise AppError("Write down the goals first: there is nothing to agree on yet.")
+        raise AppError(_("Write down the goals first: there is nothing to agree on yet."))
     column = f"accepted_by_{side}_at"
     if getattr(agreement, column) is None:
         setattr(agreement, column, clock.now())
@@ -109,34 +117,39 @@ def readable(session: Session, agreement_id: int, person_id: int) -> MentoringAg
 def _party(session: Session, agreement_id: int, person_id: int) -> tuple[MentoringAgreement, str]:
     agreement = session.get(MentoringAgreement, agreement_id)
     if agreement is None:
-        raise NotFound(f"There is no mentoring agreement {agreement_id}.")
+        raise NotFound(_("There is no mentoring agreement %(id)s.", id=agreement_id))
     if person_id == agreement.mentee_id:
         return agreement, "mentee"
     if person_id == agreement.mentor_id:
         return agreement, "mentor"
-    raise Forbidden("Only the mentor and the mentee can see or change their mentoring agreement.")
+    raise Forbidden(
+        _("Only the mentor and the mentee can see or change their mentoring agreement.")
+    )
 
 
 def _checked(terms: dict[str, str], side: str) -> dict[str, Any]:
     unknown = sorted(set(terms) - set(TERMS))
     if unknown:
-        raise AppError(f"An agreement has no term {unknown[0]!r}; its terms: {', '.join(TERMS)}.")
+        raise AppError(_("An agreement has no term %(term)r; its terms: %(terms)s.",
+                         term=unknown[0], terms=", ".join(TERMS)))  # fmt: skip
     other = OWN["mentor" if side == "mentee" else "mentee"]
     if other in terms:
-        raise Forbidden(f"Only the {other.split('_')[0]} writes the {other.split('_')[0]}'s "
-                        "expectations.")  # fmt: skip
+        raise Forbidden(_("Only the mentor writes the mentor's expectations.") if side == "mentee"
+                        else _("Only the mentee writes the mentee's expectations."))  # fmt: skip
     checked: dict[str, Any] = {}
     for name, raw in terms.items():
         value = (raw or "").strip()
         if name == "preferred_channel":
             if value not in set(Channel):
-                raise AppError(f"The preferred channel must be one of: {', '.join(Channel)}.")
+                raise AppError(_("The preferred channel must be one of: %(channels)s.",
+                                 channels=", ".join(Channel)))  # fmt: skip
             checked[name] = Channel(value)
             continue
         limit = SHARED.get(name) or MAX_EXPECTATIONS
         if len(value) > limit:
-            raise AppError(f"Keep the {name.replace('_', ' ')} within {limit:,} characters "
-                           f"(this has {len(value):,}).")  # fmt: skip
+            raise AppError(_("Keep the %(term)s within %(limit)s characters (this has %(count)s).",
+                             term=str(_TERM_WORDS.get(name, name)), limit=format_number(limit),
+                             count=format_number(len(value))))  # fmt: skip
         checked[name] = value
     return checked
 

@@ -13,6 +13,7 @@ from lti_tool.courses import freshness
 from lti_tool.courses.members import STAFF, active_people, active_role
 from lti_tool.courses.models import Course, Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.errors import AppError, Conflict, Forbidden, NotFound
+from lti_tool.i18n import _
 from lti_tool.mentors import assignment
 from lti_tool.mentors.models import MentorProfile, Mentorship, PairedBy, SectionMentor
 
@@ -29,7 +30,8 @@ def pair(
     none for the tool's administrator."""
     _check_actor(session, course_id, actor_id)
     if active_role(session, course_id, mentee_id) is not Role.LEARNER:
-        raise AppError(f"Person {mentee_id} is not an active learner of course {course_id}.")
+        raise AppError(_("Person %(person)s is not an active learner of course %(course)s.",
+                         person=mentee_id, course=course_id))  # fmt: skip
     _check_mentor(session, course_id, mentor_id)
     mentorship = _pair(session, course_id, mentor_id, mentee_id, paired_by)
     session.commit()
@@ -46,8 +48,8 @@ def round_robin(session: Session, course_id: int, *, actor_id: int | None = None
         .order_by(MentorProfile.person_id)
     ).all()
     if not mentors:
-        raise Conflict(f"Course {course_id} has no active mentor with a profile to pair "
-                       "learners with.")  # fmt: skip
+        raise Conflict(_("Course %(course)s has no active mentor with a profile to pair "
+                         "learners with.", course=course_id))  # fmt: skip
     current = _current(session, course_id)
     load = dict.fromkeys(mentors, 0)
     for mentor, _how in current.values():
@@ -66,7 +68,7 @@ def assign_section(
     _check_actor(session, course_id, actor_id)
     section = (section or "").strip()
     if not section or len(section) > 255:
-        raise AppError("Name the section as the platform names it (1 to 255 characters).")
+        raise AppError(_("Name the section as the platform names it (1 to 255 characters)."))
     _check_mentor(session, course_id, mentor_id)
     mapping = session.scalar(
         select(SectionMentor).where(
@@ -124,7 +126,7 @@ def _pair(
         .where(Enrollment.course_id == course_id, Enrollment.person_id == mentee_id)
         .with_for_update()
     )
-    for _ in range(TRIES):
+    for _attempt in range(TRIES):
         current = session.scalar(
             select(Mentorship).where(
                 Mentorship.course_id == course_id,
@@ -157,8 +159,8 @@ def _pair(
             return mentorship
         except IntegrityError:
             continue
-    raise Conflict("This learner's mentor was being changed by someone else at the same "
-                   "moment; look at who it is now and try again.")  # fmt: skip
+    raise Conflict(_("This learner's mentor was being changed by someone else at the same "
+                     "moment; look at who it is now and try again."))  # fmt: skip
 
 
 def _make(
@@ -191,17 +193,19 @@ def mentee_counts(session: Session, course_id: int) -> dict[int, int]:
 
 def _check_actor(session: Session, course_id: int, actor_id: int | None) -> None:
     if actor_id is not None and active_role(session, course_id, actor_id) not in STAFF:
-        raise Forbidden("Only the course's mentors, instructors and administrators can pair "
-                        "learners with mentors.")  # fmt: skip
+        raise Forbidden(_("Only the course's mentors, instructors and administrators can pair "
+                          "learners with mentors."))  # fmt: skip
 
 
 def _check_mentor(session: Session, course_id: int, mentor_id: int) -> None:
     course = session.get(Course, course_id)
     if course is None:
-        raise NotFound(f"There is no course {course_id}.")
+        raise NotFound(_("There is no course %(id)s.", id=course_id))
     person = session.get(Person, mentor_id)
     if person is None or person.registration_id != course.deployment.registration_id:
-        raise NotFound(f"Person {mentor_id} is not someone this course's platform told us about.")
+        raise NotFound(_("Person %(id)s is not someone this course's platform told us about.",
+                         id=mentor_id))  # fmt: skip
     if session.scalar(select(MentorProfile.id).where(MentorProfile.person_id == mentor_id)) is None:
-        raise AppError(f"{person.display_name} has no mentor profile yet: learners need a name, "
-                       "a title and a photo or initials to know who writes to them.")  # fmt: skip
+        raise AppError(_("%(name)s has no mentor profile yet: learners need a name, a title "
+                         "and a photo or initials to know who writes to them.",
+                         name=person.display_name))  # fmt: skip

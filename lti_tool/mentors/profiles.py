@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lti_tool.courses import freshness
 from lti_tool.courses.models import Enrollment, EnrollmentStatus, Person, Role
 from lti_tool.errors import AppError, NotFound
+from lti_tool.i18n import _
 from lti_tool.mentors.models import MentorProfile, Mentorship
 from lti_tool.mentors.services import Mentor, as_mentor
 
@@ -24,7 +25,9 @@ def save_profile(
     """Create or update the mentor profile of a person of the registration; committed."""
     person = session.get(Person, person_id)
     if person is None or person.registration_id != registration_id:
-        raise NotFound(f"Person {person_id} is not someone this platform has told us about.")
+        raise NotFound(
+            _("Person %(id)s is not someone this platform has told us about.", id=person_id)
+        )
     values = {
         "display_name": _limited("name", display_name, MAX_NAME),
         "title": _limited("title", title, MAX_TITLE),
@@ -75,5 +78,5 @@ def _photo(url: str) -> str:
         return ""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname or len(url) > 2048:
-        raise AppError("The photo must be an https:// address of an image (or left empty).")
+        raise AppError(_("The photo must be an https:// address of an image (or left empty)."))
     return url

@@ -40,7 +40,8 @@ def home() -> str:
         top = own.top(session, g.launch.course.id, person_id)
     html = render_template(
         "panel/home.html", items=items, standings=standings, zone=zone,
-        meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=now, top=top,
+        meeting_of=meetings.Meeting.of, survey_items=surveys.items_of, now=now,
+        rsvp_label=meetings.rsvp_label, top=top,
     )  # fmt: skip
     if not any(item.unread for item in items):  # else the page shows them new, once
         pages.put(key, html, g.launch.token, now, _lasts(items, top, now))

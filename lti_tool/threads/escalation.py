@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses.members import active_people
 from lti_tool.courses.models import Role
+from lti_tool.mentoring import reasons
 from lti_tool.threads import notify
 from lti_tool.threads.models import Thread, ThreadStatus
 
@@ -54,5 +55,5 @@ def escalate_due(session: Session, hours: float | None = None) -> int:
 
 def _reason(thread: Thread, hours: float) -> str:
     since = thread.last_learner_post_at.strftime("%Y-%m-%d %H:%M UTC")
-    who = "its mentor" if thread.mentor_id else "the course's mentors"
-    return f"No answer from {who} for more than {hours:g} hours (waiting since {since})."
+    template = reasons.UNANSWERED_BY_MENTOR if thread.mentor_id else reasons.UNANSWERED
+    return reasons.write(template, hours=f"{hours:g}", since=since)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import clock, jobs
 from lti_tool.courses.models import Course, Person
+from lti_tool.i18n import N_, _, in_language, reason
 from lti_tool.mentoring import links, preferences
 from lti_tool.mentoring.channels.base import Mentor, Outcome, Outgoing, Recipient, RetryPolicy
 from lti_tool.mentoring.channels.email import EmailChannel, SmtpSettings
@@ -36,8 +37,8 @@ from xapi.outbox import tool_url
 log = logging.getLogger(__name__)
 REPLY_TASK = "threads.email_reply"
 ESCALATION_TASK = "threads.email_escalation"
-OPEN_PANEL = "Open your mentor panel in your course to read the conversation and answer."
-OPEN_CONSOLE = "Open the mentor console in the course to answer."
+OPEN_PANEL = N_("Open your mentor panel in your course to read the conversation and answer.")
+OPEN_CONSOLE = N_("Open the mentor console in the course to answer.")
 
 
 def reply_after_commit(session: Session, thread: Thread, post: Post) -> None:
@@ -141,37 +142,58 @@ def _send(
 
 def _reply(session: Session, thread: Thread, post: Post) -> Outgoing:
     learner = session.get_one(Person, thread.learner_id)
+    recipient = _recipient(session, learner)
+    with in_language(recipient.language):
+        return _reply_to(session, thread, post, recipient)
+
+
+def _reply_to(session: Session, thread: Thread, post: Post, recipient: Recipient) -> Outgoing:
+    learner = session.get_one(Person, thread.learner_id)
     author = session.get_one(Person, post.author_id)
     profile = session.scalar(select(MentorProfile).where(MentorProfile.person_id == author.id))
     mentor = Mentor(name=(profile and profile.display_name) or author.display_name,
                     title=profile.title if profile else "")  # fmt: skip
     course = session.get_one(Course, thread.course_id)
     return Outgoing(
-        delivery_id=0, registration_id=learner.registration_id, recipient=_recipient(learner),
-        mentor=mentor, subject=f"Your mentor answered: {thread.subject}",
-        text=f"{post.body}\n\n{OPEN_PANEL}", html=_html(post.body, OPEN_PANEL),
+        delivery_id=0, registration_id=learner.registration_id, recipient=recipient,
+        mentor=mentor, subject=_("Your mentor answered: %(subject)s", subject=thread.subject),
+        text=f"{post.body}\n\n{_(OPEN_PANEL)}", html=_html(post.body, _(OPEN_PANEL)),
         unsubscribe_url=tool_url() + links.unsubscribe_path(learner.id), category="question",
         course_title=course.title or "", message_key=f"thread-post-{post.id}",
     )  # fmt: skip
 
 
 def _escalated(session: Session, thread: Thread, person: Person) -> Outgoing:
+    recipient = _recipient(session, person)
+    with in_language(recipient.language):
+        return _escalated_to(session, thread, recipient)
+
+
+def _escalated_to(session: Session, thread: Thread, recipient: Recipient) -> Outgoing:
     learner = session.get_one(Person, thread.learner_id)
     course = session.get_one(Course, thread.course_id)
     asked = next((p for p in reversed(thread.posts) if p.author_role is AuthorRole.LEARNER), None)
     waited = hours_waited(thread.last_learner_post_at, thread.escalated_at or clock.now())
-    where = f" in {course.title}" if course.title else ""
-    intro = f"{learner.display_name} asked{where} and has waited {waited} hours for an answer:"
+    who, course_title, hours = learner.display_name, course.title or "", waited
+    intro = (_("%(who)s asked in %(course)s and has waited %(hours)s hours for an answer:",
+               who=who, course=course_title, hours=hours) if course_title
+             else _("%(who)s asked and has waited %(hours)s hours for an answer:", who=who,
+                    hours=hours))  # fmt: skip
+    footer = (_("You receive this because you are a mentor or instructor in %(course)s.",
+                course=course_title) if course_title
+              else _("You receive this because you are a mentor or instructor."))  # fmt: skip
     question = asked.body if asked else thread.subject
+    why, person_id = reason(thread.escalation_reason), recipient.person_id
     return Outgoing(
-        delivery_id=0, registration_id=learner.registration_id, recipient=_recipient(person),
+        delivery_id=0, registration_id=learner.registration_id, recipient=recipient,
         mentor=Mentor(name=learner.display_name),
-        subject=f"A question has waited {waited} hours: {thread.subject}",
-        text=f"{intro}\n\n{question}\n\n{thread.escalation_reason}\n{OPEN_CONSOLE}",
-        html=_html(intro) + _html(question, thread.escalation_reason, OPEN_CONSOLE),
-        unsubscribe_url=tool_url() + links.unsubscribe_path(person.id),
-        course_title=course.title or "", message_key=f"thread-{thread.id}-escalated-{person.id}",
-        footer=f"You receive this because you are a mentor or instructor{where}.",
+        subject=_("A question has waited %(hours)s hours: %(subject)s", hours=waited,
+                  subject=thread.subject),
+        text=f"{intro}\n\n{question}\n\n{why}\n{_(OPEN_CONSOLE)}",
+        html=_html(intro) + _html(question, why, _(OPEN_CONSOLE)),
+        unsubscribe_url=tool_url() + links.unsubscribe_path(person_id),
+        course_title=course_title, message_key=f"thread-{thread.id}-escalated-{person_id}",
+        footer=footer,
     )  # fmt: skip
 
 
@@ -180,9 +202,10 @@ def hours_waited(since: datetime, until: datetime) -> int:
     return int((until - since).total_seconds() // 3600)
 
 
-def _recipient(person: Person) -> Recipient:
+def _recipient(session: Session, person: Person) -> Recipient:
+    spoken = preferences.languages(session, {person.id: person.locale})[person.id]
     return Recipient(person.id, person.display_name, person.email, person.subject,
-                     person.lms_user_id, person.time_zone, person.locale)  # fmt: skip
+                     person.lms_user_id, person.time_zone, person.locale, spoken)  # fmt: skip
 
 
 def _html(*paragraphs: str) -> str:

@@ -15,6 +15,7 @@ from lti_tool.courses import freshness
 from lti_tool.courses.members import STAFF, active_role
 from lti_tool.courses.models import Course, Person, Role
 from lti_tool.errors import AppError, Forbidden, NotFound
+from lti_tool.i18n import _, format_number
 from lti_tool.mentoring.answers import Escalation
 from lti_tool.mentors.services import mentor_for
 from lti_tool.threads import notify
@@ -32,7 +33,7 @@ def ask(session: Session, course_id: int, learner_id: int, text: str) -> Thread:
     mentors), and emit the xAPI "asked" statement in the same transaction."""
     body = _body(text)
     if active_role(session, course_id, learner_id) is not Role.LEARNER:
-        raise Forbidden("Only a learner of this course can ask its mentors a question here.")
+        raise Forbidden(_("Only a learner of this course can ask its mentors a question here."))
     mentor = mentor_for(session, course_id, learner_id)
     thread = _open(session, course_id, learner_id, mentor.person_id if mentor else None, body)
     session.commit()
@@ -84,8 +85,8 @@ def reply(session: Session, thread_id: int, author_id: int, text: str) -> Post:
     thread = _thread(session, thread_id)
     role = side_of(session, thread, author_id)
     if role is None:
-        raise Forbidden("Only the learner who asked and the course's mentors and instructors "
-                        "can reply to this question.")  # fmt: skip
+        raise Forbidden(_("Only the learner who asked and the course's mentors and instructors "
+                          "can reply to this question."))  # fmt: skip
     now = clock.now()
     post = Post(author_id=author_id, author_role=role, body=body, created_at=now)
     thread.posts.append(post)
@@ -113,7 +114,7 @@ def mark_read(session: Session, thread_id: int, learner_id: int) -> None:
     """The learner read the mentor's reply: the thread is no longer unread."""
     thread = _thread(session, thread_id)
     if thread.learner_id != learner_id:
-        raise Forbidden("Only the learner who asked can mark this question's answer as read.")
+        raise Forbidden(_("Only the learner who asked can mark this question's answer as read."))
     thread.learner_unread_at = None
     freshness.learner_changed(session, thread.course_id, thread.learner_id)
     session.commit()
@@ -123,7 +124,9 @@ def mark_answered(session: Session, thread_id: int, person_id: int) -> Thread:
     """A mentor says the question needs no more answer (answered elsewhere, in a meeting)."""
     thread = _thread(session, thread_id)
     if side_of(session, thread, person_id) is not AuthorRole.MENTOR:
-        raise Forbidden("Only the course's mentors and instructors can mark a question answered.")
+        raise Forbidden(
+            _("Only the course's mentors and instructors can mark a question answered.")
+        )
     if thread.status is ThreadStatus.WAITING:
         thread.status, thread.answered_at = ThreadStatus.ANSWERED, clock.now()
         freshness.learner_changed(session, thread.course_id, thread.learner_id)
@@ -135,7 +138,7 @@ def close(session: Session, thread_id: int, person_id: int) -> Thread:
     """The learner or a mentor closes the thread; a later post opens it again."""
     thread = _thread(session, thread_id)
     if side_of(session, thread, person_id) is None:
-        raise Forbidden("Only the learner who asked and the course's mentors can close it.")
+        raise Forbidden(_("Only the learner who asked and the course's mentors can close it."))
     thread.status = ThreadStatus.CLOSED
     freshness.learner_changed(session, thread.course_id, thread.learner_id)
     session.commit()
@@ -146,7 +149,7 @@ def readable(session: Session, thread_id: int, person_id: int) -> Thread:
     """The thread with its posts, if this person may read it; else ``Forbidden``."""
     thread = _thread(session, thread_id)
     if side_of(session, thread, person_id) is None:
-        raise Forbidden("This question belongs to another learner.")
+        raise Forbidden(_("This question belongs to another learner."))
     return thread
 
 
@@ -163,17 +166,18 @@ def side_of(session: Session, thread: Thread, person_id: int) -> AuthorRole | No
 def _thread(session: Session, thread_id: int) -> Thread:
     thread = session.get(Thread, thread_id)
     if thread is None:
-        raise NotFound(f"There is no question thread {thread_id}.")
+        raise NotFound(_("There is no question thread %(id)s.", id=thread_id))
     return thread
 
 
 def _body(text: str) -> str:
     body = (text or "").strip()
     if not body:
-        raise AppError("Write your message first: it is empty.")
+        raise AppError(_("Write your message first: it is empty."))
     if len(body) > MAX_BODY:
-        raise AppError(f"Messages are limited to {MAX_BODY:,} characters; this one has "
-                       f"{len(body):,}.")  # fmt: skip
+        raise AppError(_("Messages are limited to %(limit)s characters; this one has %(count)s.",
+                         limit=format_number(MAX_BODY),
+                         count=format_number(len(body))))  # fmt: skip
     return body
 
 

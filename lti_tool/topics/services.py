@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.courses.models import Course
 from lti_tool.errors import AppError, NotFound
+from lti_tool.i18n import _
 from lti_tool.lti.models import Deployment, PlatformRegistration
 from lti_tool.topics.mapping import WILDCARD
 from lti_tool.topics.models import Topic, TopicActivity
@@ -36,10 +37,10 @@ def add_topic(
 ) -> Topic:
     """A new topic of the platform (of one of its courses, or of its library); committed."""
     if session.get(PlatformRegistration, registration_id) is None:
-        raise NotFound(f"There is no platform registration #{registration_id}.")
+        raise NotFound(_("There is no platform registration #%(id)s.", id=registration_id))
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise BadTopic(f"A topic needs a name of 1 to {MAX_NAME} characters.")
+        raise BadTopic(_("A topic needs a name of 1 to %(limit)s characters.", limit=MAX_NAME))
     if course_id is not None:
         _check_course(session, registration_id, course_id)
     topic = Topic(
@@ -66,16 +67,18 @@ def check_pattern(pattern: str) -> str:
     """The pattern, trimmed, or a refusal saying what is wrong with it."""
     pattern = pattern.strip()
     if not pattern:
-        raise BadTopic("An activity pattern cannot be empty.")
+        raise BadTopic(_("An activity pattern cannot be empty."))
     if len(pattern) > MAX_PATTERN:
-        raise BadTopic(f"An activity pattern can be at most {MAX_PATTERN} characters long.")
+        raise BadTopic(_("An activity pattern can be at most %(limit)s characters long.",
+                         limit=MAX_PATTERN))  # fmt: skip
     fixed = pattern.split(WILDCARD, 1)[0]
     if ":" not in fixed or not is_iri(pattern.replace(WILDCARD, "x")):  # a scheme, then more
-        raise BadTopic(
-            f"{pattern[:100]!r} is not an activity IRI: give the activity's full address, such "
-            'as "https://lms.example.org/mod/page/view.php?id=7", or a pattern that starts '
-            'with one and uses * for the rest, such as "https://lms.example.org/mod/quiz/*".'
-        )
+        raise BadTopic(_(
+            "%(pattern)r is not an activity IRI: give the activity's full address, such as "
+            '"https://lms.example.org/mod/page/view.php?id=7", or a pattern that starts with '
+            'one and uses * for the rest, such as "https://lms.example.org/mod/quiz/*".',
+            pattern=pattern[:100],
+        ))  # fmt: skip
     return pattern
 
 
@@ -86,4 +89,5 @@ def _check_course(session: Session, registration_id: int, course_id: int) -> Non
         .where(Course.id == course_id)
     )
     if owner != registration_id:
-        raise NotFound(f"Course #{course_id} is not a course of registration #{registration_id}.")
+        raise NotFound(_("Course #%(course)s is not a course of registration #%(registration)s.",
+                         course=course_id, registration=registration_id))  # fmt: skip

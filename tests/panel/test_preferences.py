@@ -91,16 +91,17 @@ def test_unticking_email_and_every_kind_stores_that(
 def test_a_choice_the_tool_cannot_use_is_refused_and_nothing_changes(
     client: FlaskClient, db: SQLAlchemy, tenant: Tenant, change: dict[str, Any], sentence: str
 ) -> None:
-    client.post("/panel/preferences", data={"lt": tenant.launch_token, **GOOD})
+    # English stays her language (a refusal is in the language she reads the panel in).
+    client.post("/panel/preferences", data={"lt": tenant.launch_token, **GOOD, "locale": "en"})
     answer = client.post("/panel/preferences", data={
         "lt": tenant.launch_token, **GOOD, "email": "", "time_zone": "Europe/Paris",
-        "quiet_start": "20:00", "locale": "en", **change})  # fmt: skip
+        "quiet_start": "20:00", "locale": "fr", **change})  # fmt: skip
     assert answer.status_code == 400
     assert sentence in answer.get_data(as_text=True)
     stored = _stored(db, tenant)
     assert stored is not None
     assert (stored.time_zone, stored.quiet_start, stored.email, stored.locale) == (
-        "Asia/Tokyo", "22:30", True, "fr")  # fmt: skip
+        "Asia/Tokyo", "22:30", True, "en")  # fmt: skip
 
 
 def test_a_refused_first_choice_stores_no_row(

@@ -35,6 +35,14 @@ class Recipient:
     time_zone: str | None = None
     #: Preferred language (BCP 47), if known.
     locale: str | None = None
+    #: The language written to them (their chosen one, else their locale's); none: their
+    #: locale's if the tool speaks it, else English.
+    language: str | None = None
+
+    @property
+    def speaks(self) -> str | None:
+        """The language code or locale emails to them are written in."""
+        return self.language or self.locale
 
 
 @dataclass(frozen=True)

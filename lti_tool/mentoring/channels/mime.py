@@ -34,6 +34,7 @@ from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from html import escape
 
+from lti_tool.i18n import _, in_language, kind_word
 from lti_tool.mentoring.channels.base import Outgoing
 
 SENDER_SUFFIX = " via Virtual Mentor"
@@ -107,7 +108,12 @@ def valid_address(address: str) -> bool:
 
 def build(outgoing: Outgoing, *, from_address: str, reply_to: str = "", now: datetime) -> bytes:
     """The multipart/alternative email for ``outgoing`` (recipient email checked first with
-    ``valid_address``), as bytes with CRLF line ends."""
+    ``valid_address``), as bytes with CRLF line ends, in the recipient's language."""
+    with in_language(outgoing.recipient.speaks):
+        return _build(outgoing, from_address=from_address, reply_to=reply_to, now=now)
+
+
+def _build(outgoing: Outgoing, *, from_address: str, reply_to: str, now: datetime) -> bytes:
     message = MIMEMultipart("alternative")
     message["From"] = _address(outgoing.mentor.name + SENDER_SUFFIX, from_address)
     message["To"] = _address(outgoing.recipient.name, outgoing.recipient.email or "")
@@ -121,8 +127,8 @@ def build(outgoing: Outgoing, *, from_address: str, reply_to: str = "", now: dat
     if outgoing.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{one_line(outgoing.unsubscribe_url)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if outgoing.recipient.locale:
-        message["Content-Language"] = one_line(outgoing.recipient.locale)
+    if outgoing.recipient.speaks:
+        message["Content-Language"] = one_line(outgoing.recipient.speaks)
     message.attach(_part("plain", text_part(outgoing)))
     message.attach(_part("html", html_part(outgoing)))
     return message.as_bytes(policy=_POLICY)
@@ -148,19 +154,21 @@ def text_part(outgoing: Outgoing) -> str:
     """The plain-text body: the message, its answers as addresses, the panel, the footer."""
     lines = [plain_body(outgoing), _footer(outgoing)]
     if outgoing.unsubscribe_url:
-        lines += [f"Stop these emails: {outgoing.unsubscribe_url}"]
+        lines += [_("Stop these emails: %(url)s", url=outgoing.unsubscribe_url)]
     return "\n".join(lines) + "\n"
 
 
 def plain_body(outgoing: Outgoing) -> str:
-    """The message as plain text with its answers as addresses, the panel and the mentor."""
+    """The message as plain text with its answers as addresses, the panel and the mentor, in
+    the recipient's language."""
     lines = [outgoing.text.strip(), ""]
-    if outgoing.answer_links:
-        lines += ["Answer in one click:"]
-        lines += [f"- {one_line(label)}: {url}" for label, url in outgoing.answer_links]
-        lines += [""]
-    if outgoing.panel_url:
-        lines += [f"Open your mentor panel: {outgoing.panel_url}", ""]
+    with in_language(outgoing.recipient.speaks):
+        if outgoing.answer_links:
+            lines += [_("Answer in one click:")]
+            lines += [f"- {one_line(label)}: {url}" for label, url in outgoing.answer_links]
+            lines += [""]
+        if outgoing.panel_url:
+            lines += [_("Open your mentor panel: %(url)s", url=outgoing.panel_url), ""]
     lines += [f"-- \n{_signature(outgoing)}", ""]
     return "\n".join(lines)
 
@@ -169,25 +177,25 @@ def html_part(outgoing: Outgoing) -> str:
     """The HTML document: ``html_body`` and the footer, escaped."""
     footer = escape(_footer(outgoing))
     if outgoing.unsubscribe_url:
-        footer += f' <a href="{escape(outgoing.unsubscribe_url)}">Stop these emails</a>.'
+        stop = escape(_("Stop these emails"))
+        footer += f' <a href="{escape(outgoing.unsubscribe_url)}">{stop}</a>.'
     return _DOCUMENT.format(
-        lang=escape(outgoing.recipient.locale or "en"), subject=escape(one_line(outgoing.subject)),
+        lang=escape(outgoing.recipient.speaks or "en"), subject=escape(one_line(outgoing.subject)),
         body=html_body(outgoing), footer=footer,
     )  # fmt: skip
 
 
 def html_body(outgoing: Outgoing) -> str:
-    """The engine's sanitised HTML, the answers as buttons, the panel and the mentor; what
-    is added here is escaped."""
+    """The engine's sanitised HTML, the answers as buttons, the panel and the mentor, in the
+    recipient's language; what is added here is escaped."""
     buttons = "".join(
         _BUTTON.format(url=escape(url), label=escape(one_line(label)))
         for label, url in outgoing.answer_links
     )
-    panel = (
-        f'<p><a href="{escape(outgoing.panel_url)}">Open your mentor panel</a></p>'
-        if outgoing.panel_url
-        else ""
-    )
+    with in_language(outgoing.recipient.speaks):
+        label = escape(_("Open your mentor panel"))
+    url = escape(outgoing.panel_url)
+    panel = f'<p><a href="{url}">{label}</a></p>' if outgoing.panel_url else ""
     signature = escape(_signature(outgoing)).replace("\n", "<br>")
     return (
         f"{outgoing.html}\n{f'<p>{buttons}</p>' if buttons else ''}\n{panel}\n"
@@ -203,6 +211,14 @@ def _signature(outgoing: Outgoing) -> str:
 def _footer(outgoing: Outgoing) -> str:
     if outgoing.footer:
         return outgoing.footer
-    kind = f"{outgoing.category} messages" if outgoing.category else "messages"
-    where = f" in {outgoing.course_title}" if outgoing.course_title else ""
-    return f"You receive {kind} from your mentor{where} through Virtual Mentor."
+    kind, course = kind_word(outgoing.category), outgoing.course_title
+    if kind and course:
+        return _("You receive %(kind)s messages from your mentor in %(course)s through "
+                 "Virtual Mentor.", kind=kind, course=course)  # fmt: skip
+    if kind:
+        return _("You receive %(kind)s messages from your mentor through Virtual Mentor.",
+                 kind=kind)  # fmt: skip
+    if course:
+        return _("You receive messages from your mentor in %(course)s through Virtual Mentor.",
+                 course=course)  # fmt: skip
+    return _("You receive messages from your mentor through Virtual Mentor.")
