@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import AppError, Conflict, NotFound
+from lti_tool.mentoring import reminders
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Message, MessageKind, Rsvp, RsvpAnswer
 from xapi import builders, outbox
@@ -101,11 +102,15 @@ class Meeting:
     def when(self, zone_name: str | None = None) -> str:
         """Its time as a person reads it in a zone (the session's own if none):
         ``Tuesday 1 December 2026, 14:00 to 15:00 (Europe/Paris)``."""
-        zone = _zone(zone_name) or _zone(self.time_zone) or ZoneInfo("UTC")
+        zone = self.zone(zone_name)
         start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
         day = f"{start:%A} {start.day} {start:%B %Y}"
         until = f"{end:%H:%M}" if end.date() == start.date() else f"{end.day} {end:%B} {end:%H:%M}"
         return f"{day}, {start:%H:%M}\u2013{until} ({zone.key})"
+
+    def zone(self, zone_name: str | None = None) -> ZoneInfo:
+        """The zone a reader sees it in: theirs if it is one, else its own, else UTC."""
+        return _zone(zone_name) or _zone(self.time_zone) or ZoneInfo("UTC")
 
     def started(self, now: datetime) -> bool:
         """Whether it has begun (RSVPs close then)."""
@@ -289,10 +294,15 @@ def rsvp(
         row.answer, row.answered_at = wanted, now
         session.flush()
         _emit(session, item, row, now)
+        reminders.answered(session, _message(session, item), meeting, row)
         if before == RsvpAnswer.GOING:
             _promote(session, item, meeting, now)
     session.flush()
     return standings(session, [item], item.person_id)[delivery_id]
+
+
+def _message(session: Session, item: FeedItem) -> Message:
+    return session.get_one(Message, item.message_id)
 
 
 def _full(session: Session, meeting: Meeting, message_id: int) -> bool:
@@ -317,6 +327,7 @@ def _promote(session: Session, item: FeedItem, meeting: Meeting, now: datetime) 
             return
         first.answer, first.answered_at = RsvpAnswer.GOING, now
         session.flush()
+        reminders.answered(session, _message(session, item), meeting, first)
         if first.delivery_id is not None:
             theirs = items(session, [first.delivery_id]).get(first.delivery_id)
             if theirs is not None:
