@@ -135,15 +135,22 @@ def remind(
 ) -> int:
     """Start the automatic reminder for those going to the session or maybe there (or only
     ``only`` of them) not reminded yet; how many were new."""
-    lock(session, message.id)
     query = select(Rsvp.course_id, Rsvp.person_id, Rsvp.answer).where(
-        Rsvp.message_id == message.id, Rsvp.answer.in_(REMINDED)
-    )
+        Rsvp.message_id == message.id, Rsvp.answer.in_(REMINDED),
+        ~Rsvp.person_id.in_(
+            select(Journey.person_id).join(Sequence, Sequence.id == Journey.sequence_id)
+            .where(Sequence.name == automatic_name(message.id),
+                   Journey.course_id == Rsvp.course_id)
+        ),
+    ).order_by(Rsvp.person_id)  # fmt: skip
     if only is not None:
         query = query.where(Rsvp.person_id.in_(list(only)))
+    if session.execute(query.limit(1)).first() is None:
+        return 0  # everyone is reminded already: the sweep's usual case, with no lock or write
+    lock(session, message.id)  # then read again: a racing sweep may have reminded them since
     by_course: dict[int, list[tuple[int, str]]] = {}
     hours = _hours(meeting.starts_at - now)
-    for course_id, person_id, answer in session.execute(query.order_by(Rsvp.person_id)):
+    for course_id, person_id, answer in session.execute(query):
         said = REMINDED[answer] if answer else ""
         why = f"Reminded automatically {hours} before “{message.title}”: {said}."
         by_course.setdefault(course_id, []).append((person_id, why))
