@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from lti_tool.devplatform.mentor import seed_mentor
 from lti_tool.devplatform.services import register_with_tool, rotate_keys
 from lti_tool.extensions import db
 from lti_tool.ops.services import advance_demo_clock, demo_clock_offset, reset_demo_clock
@@ -35,9 +36,12 @@ def demo_cli() -> None:
     help="Where the demo is served (the embedded platform's issuer lives under it).",
 )  # fmt: skip
 def seed_command(base_url: str) -> None:
-    """Register the embedded platform with the tool (safe to run again)."""
+    """Register the embedded platform with the tool and give its instructor a mentor profile
+    (safe to run again)."""
     registration = register_with_tool(db.session(), base_url.rstrip("/"))
-    click.echo(f"Demo ready: {registration.name} registered as {registration.issuer}.")
+    mentor = seed_mentor(db.session(), registration.id)
+    click.echo(f"Demo ready: {registration.name} registered as {registration.issuer}; "
+               f"{mentor.display_name} mentors its courses.")  # fmt: skip
 
 
 @demo_cli.command("rotate-platform-key")

@@ -128,6 +128,10 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
                 "task": "mentoring.inactivity",
                 "schedule": config["MENTORING_INACTIVITY_SECONDS"],
             },
+            "remind-sessions": {
+                "task": "mentoring.session_reminders",
+                "schedule": config["MENTORING_SESSION_REMINDER_SWEEP_SECONDS"],
+            },
             "pull-due-lrs-sources": {"task": "xapi.pull_due", "schedule": 60},
             "escalate-due-threads": {"task": "threads.escalate_due", "schedule": 300},
             "deliver-xapi-outbox": {

@@ -72,6 +72,10 @@ def validate(settings: Mapping[str, Any]) -> None:
     problems.extend(_embed_host_problems(settings["MENTORING_EMBED_HOSTS"]))
     problems.extend(http_safety.setting_problems(settings))
     problems.extend(_rate_limit_problems(settings))
+    hours = settings["MENTORING_SESSION_REMINDER_HOURS"]
+    if not isinstance(hours, int) or isinstance(hours, bool) or hours < 0:
+        problems.append("VM_MENTORING_SESSION_REMINDER_HOURS must be a whole number of hours "
+                        "(0 switches the automatic session reminder off).")  # fmt: skip
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 

@@ -24,7 +24,7 @@ from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.extensions import db
 from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.lti.access import launch_required
-from lti_tool.mentoring import journeys, meetings, plans, reasons
+from lti_tool.mentoring import journeys, meetings, reasons, reminders
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
@@ -67,6 +67,10 @@ class SessionView:
     upcoming: bool = False
     #: Learners reminded of it today (the session's day).
     reminded: int = 0
+    #: Learners who got its automatic reminder.
+    automatic: int = 0
+    #: When the first of them got it, in the mentor's zone (or the session's).
+    automatic_at: str = ""
 
     @property
     def places(self) -> str:
@@ -112,6 +116,9 @@ def sessions_of(
                 select(func.count()).select_from(Journey)
                 .where(Journey.sequence_id == reminder.id, Journey.course_id == course_id)
             ) or 0)  # fmt: skip
+        sent = reminders.sent(session, registration_id, course_id, message.id)
+        if sent.first is not None:
+            view.automatic, view.automatic_at = sent.count, _moment(sent.first, zone, meeting)
         people: dict[int, tuple[str, bool]] = {}
         for rsvp, person in session.execute(
             select(Rsvp, Person).join(Person, Person.id == Rsvp.person_id)
@@ -144,6 +151,13 @@ def sessions() -> str:
                            waiting_list=str(LISTS[RsvpAnswer.WAITLISTED]))  # fmt: skip
 
 
+def _moment(at: datetime, zone_name: str | None, meeting: meetings.Meeting) -> str:
+    """An instant as a mentor reads it: ``30 November 2026, 14:00 (Europe/Paris)``."""
+    zone = meeting.zone(zone_name)
+    local = at.astimezone(zone)
+    return f"{local.day} {local:%B %Y, %H:%M} ({zone.key})"
+
+
 def _day(meeting: meetings.Meeting, now: datetime) -> date:
     """Today in the session's own zone (UTC if it has none we know): every mentor of the
     course shares it."""
@@ -157,10 +171,11 @@ def _reminder(
     session: Session, registration_id: int, course_id: int, message_id: int, day: date
 ) -> Sequence | None:
     """The session's reminder plan of that day, if one was sent."""
-    return session.scalar(select(Sequence).where(
-        Sequence.registration_id == registration_id, Sequence.course_id == course_id,
-        Sequence.name == f"Reminder of session {message_id} on {day.isoformat()}",
-    ).order_by(Sequence.id).limit(1))  # fmt: skip
+    return reminders.find_plan(session, registration_id, course_id, _daily_name(message_id, day))
+
+
+def _daily_name(message_id: int, day: date) -> str:
+    return f"Reminder of session {message_id} on {day.isoformat()}"
 
 
 def remind_going(
@@ -172,7 +187,7 @@ def remind_going(
     if meeting is None or meeting.started(now):
         raise Conflict(f"“{message.title}” has already started, so there is nobody to remind.")
     # Serialise reminders of one session (as RSVPs are), so two presses find one plan.
-    session.execute(select(Message.id).where(Message.id == message.id).with_for_update())
+    reminders.lock(session, message.id)
     going = list(session.scalars(select(Rsvp.person_id).where(
         Rsvp.message_id == message.id, Rsvp.course_id == course_id,
         Rsvp.answer == RsvpAnswer.GOING).order_by(Rsvp.person_id)))  # fmt: skip
@@ -184,19 +199,7 @@ def remind_going(
             )
         )
     day = _day(meeting, now)
-    sequence = _reminder(session, registration_id, course_id, message.id, day)
-    if sequence is None:
-        where = [f"**When:** {meeting.when()}"]
-        if meeting.place:
-            where.append(f"**Where:** {meeting.place}")
-        if meeting.url:
-            where.append(f"**Join:** <{meeting.url}>")
-        sequence, _rules = plans.store(session, registration_id, {
-            "name": f"Reminder of session {message.id} on {day.isoformat()}",
-            "steps": [{"key": "remind", "offset_seconds": 0, "message": {
-                "kind": "announcement", "title": f"Reminder: {message.title}",
-                "body": "\n\n".join(where)}}],
-        }, course_id)  # fmt: skip
+    sequence = reminders.plan(session, course_id, message, meeting, _daily_name(message.id, day))
     why = reasons.write(reasons.REMINDED, day=day.isoformat(), by=by, title=message.title)
     starts = [journeys.Start(sequence.id, course_id, person, why) for person in going]
     return len(journeys.start(session, starts, now=now))

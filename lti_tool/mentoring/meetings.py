@@ -33,6 +33,7 @@ from lti_tool.courses import freshness
 from lti_tool.courses.models import Course, Person
 from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.i18n import N_, _, current_language, lazy_gettext
+from lti_tool.mentoring import reminders
 from lti_tool.mentoring.feed import FeedItem, items
 from lti_tool.mentoring.models import Message, MessageKind, Rsvp, RsvpAnswer
 from xapi import builders, outbox
@@ -107,7 +108,7 @@ class Meeting:
     def when(self, zone_name: str | None = None) -> str:
         """Its time as a person reads it in a zone (the session's own if none):
         ``Tuesday 1 December 2026, 14:00 to 15:00 (Europe/Paris)``."""
-        zone = _zone(zone_name) or _zone(self.time_zone) or ZoneInfo("UTC")
+        zone = self.zone(zone_name)
         start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
         language = current_language()  # day and month names in it (English outside a request)
         day = format_date(start.date(), "EEEE d MMMM y", locale=language)
@@ -115,6 +116,10 @@ class Meeting:
         if end.date() != start.date():
             until = f"{format_date(end.date(), 'd MMMM', locale=language)} {until}"
         return f"{day}, {start:%H:%M}\u2013{until} ({zone.key})"
+
+    def zone(self, zone_name: str | None = None) -> ZoneInfo:
+        """The zone a reader sees it in: theirs if it is one, else its own, else UTC."""
+        return _zone(zone_name) or _zone(self.time_zone) or ZoneInfo("UTC")
 
     def started(self, now: datetime) -> bool:
         """Whether it has begun (RSVPs close then)."""
@@ -313,10 +318,15 @@ def rsvp(
         freshness.courses_changed(session, [item.course_id])  # places left, waiting lists
         session.flush()
         _emit(session, item, row, now)
+        reminders.answered(session, _message(session, item), meeting, row)
         if before == RsvpAnswer.GOING:
             _promote(session, item, meeting, now)
     session.flush()
     return standings(session, [item], item.person_id)[delivery_id]
+
+
+def _message(session: Session, item: FeedItem) -> Message:
+    return session.get_one(Message, item.message_id)
 
 
 def _full(session: Session, meeting: Meeting, message_id: int) -> bool:
@@ -342,6 +352,7 @@ def _promote(session: Session, item: FeedItem, meeting: Meeting, now: datetime) 
         first.answer, first.answered_at = RsvpAnswer.GOING, now
         freshness.courses_changed(session, [first.course_id])
         session.flush()
+        reminders.answered(session, _message(session, item), meeting, first)
         if first.delivery_id is not None:
             theirs = items(session, [first.delivery_id]).get(first.delivery_id)
             if theirs is not None:

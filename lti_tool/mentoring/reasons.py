@@ -49,13 +49,24 @@ UNANSWERED_BY_MENTOR = N_(
 UNANSWERED = N_(
     "No answer from the course's mentors for more than %(hours)s hours (waiting since %(since)s)."
 )
+AUTO_REMINDED_GOING = N_(
+    "Reminded automatically about %(hours)s h before “%(title)s”: you said you are going."
+)
+AUTO_REMINDED_MAYBE = N_(
+    "Reminded automatically about %(hours)s h before “%(title)s”: you said maybe."
+)
+STOPPED_NOT_GOING = N_("Stopped: you are no longer going to “%(title)s”.")
+SKIPPED_NOT_GOING = N_("Not sent: you are no longer going to “%(title)s”.")
+STOPPED_BEGAN = N_("Stopped: “%(title)s” has begun.")
+SKIPPED_BEGAN = N_("Not sent: “%(title)s” had begun.")
 #: Most specific first: a sentence is read by the first template it fits.
 TEMPLATES = (
     DELIVERED, OPTED_OUT, QUIET, CAP_ONE, CAP, AFTER_DAY, AFTER_DAYS, AFTER_MINUTES,
     STOPPED_ANSWERED, SKIPPED_ANSWERED, SENT_BECAUSE, ASKED_AGAIN, STOPPED_BY_RULE,
     SKIPPED_BY_RULE, JOINED, DID,
     IDLE_SINCE_JOINING, IDLE_SINCE, BROADCAST_BY_MENTOR, BROADCAST, REMINDED, INVITED,
-    UNANSWERED_BY_MENTOR, UNANSWERED,
+    UNANSWERED_BY_MENTOR, UNANSWERED, AUTO_REMINDED_GOING, AUTO_REMINDED_MAYBE,
+    STOPPED_NOT_GOING, SKIPPED_NOT_GOING, STOPPED_BEGAN, SKIPPED_BEGAN,
 )  # fmt: skip
 _FIELD = re.compile(r"%\((\w+)\)s")
 

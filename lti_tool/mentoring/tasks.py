@@ -1,5 +1,5 @@
 """The engine's tasks: the dispatcher (beat, and woken after commits), channel copies and
-the inactivity sweep (beat).
+the inactivity sweep and the session reminders (beat).
 
 Importing this module registers the engine as the hand-off's consumer (workers import it
 through ``TASK_MODULES``; ``create_app`` registers it for every process as well).
@@ -11,7 +11,7 @@ from celery import shared_task
 
 from lti_tool.events import handoff
 from lti_tool.extensions import db
-from lti_tool.mentoring import dispatch, inactivity, outgoing, rules, wake
+from lti_tool.mentoring import dispatch, inactivity, outgoing, reminders, rules, wake
 
 handoff.register(rules.on_events)
 
@@ -32,3 +32,9 @@ def send_copies(channel: str, delivery_ids: list[int], attempt: int = 1) -> int:
 def start_inactive() -> int:
     """Start inactivity rules' sequences for the learners who became inactive."""
     return inactivity.sweep(db.session())
+
+
+@shared_task(name=reminders.TASK)
+def remind_sessions() -> int:
+    """Send the automatic reminders of sessions starting soon (safe to run twice at once)."""
+    return reminders.sweep(db.session())

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from lti_tool.devplatform.models import DevDeepLink
-from lti_tool.lti import keysets
+from tests.helpers import embedded
 
-
-@pytest.fixture
-def platform_client(
-    make_app: Callable[..., Flask], db: SQLAlchemy, monkeypatch: pytest.MonkeyPatch
-) -> FlaskClient:
-    """The tool with its embedded platform; the tool fetches the platform's JWKS through it."""
-    client = make_app(LTI_EMBEDDED_PLATFORM=True).test_client()
-    monkeypatch.setattr(
-        keysets, "fetch_key_set", lambda url, timeout: client.get(urlsplit(url).path).json
-    )
-    return client
+platform_client = embedded.platform_client  # the fixture, for the tests here
 
 
 def _form(page: TestResponse) -> tuple[str, dict[str, str]]:
