@@ -65,6 +65,7 @@ def validate(settings: Mapping[str, Any]) -> None:
         problems.extend(_production_problems(settings))
     problems.extend(_smtp_problems(settings, production=env == "production"))
     problems.extend(_embed_host_problems(settings["MENTORING_EMBED_HOSTS"]))
+    problems.extend(_retention_problems(settings))
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 
@@ -93,6 +94,18 @@ def _production_problems(settings: Mapping[str, Any]) -> list[str]:
     if settings["DEMO_CLOCK"]:
         problems.append("VM_DEMO_CLOCK is on; the demo clock is for demos only.")
     return problems
+
+
+def _retention_problems(settings: Mapping[str, Any]) -> list[str]:
+    return [
+        f"VM_{name} is {settings[name]}; it must be a number of days, 0 to keep for ever."
+        for name in ("XAPI_RETENTION_DAYS", "XAPI_OUTBOX_RETENTION_DAYS")
+        if not _days(settings[name])
+    ]
+
+
+def _days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _smtp_problems(settings: Mapping[str, Any], *, production: bool) -> list[str]:
