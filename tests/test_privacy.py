@@ -32,6 +32,7 @@ from lti_tool.lti.models import StoredValue
 from lti_tool.mentoring import answers, journeys
 from lti_tool.mentoring.models import LearnerPreference
 from lti_tool.mentors.models import MentoringAgreement, MentorProfile, Mentorship
+from lti_tool.panel import own
 from lti_tool.privacy import erasure, subjects
 from lti_tool.privacy.export import export
 from lti_tool.threads import services as threads
@@ -77,6 +78,7 @@ def rich(db: SQLAlchemy, app: Flask, client: FlaskClient, monkeypatch: pytest.Mo
     journeys.start(session, [journeys.Start(world.ids["sequence"], world.a.id, bo, "test")])
     bo_thread = threads.ask(session, world.a.id, bo, BO_SECRET)
     threads.reply(session, bo_thread.id, mo, "Mo's answer to Bo")
+    bo_thread.escalated_at, bo_thread.escalated_to = clock.now(), [mo]
     session.add_all([LearnerPreference(person_id=ana, opted_out=["tip"]),
                      LearnerPreference(person_id=bo, opted_out=["survey"])])  # fmt: skip
     session.add(LearningEvent(
@@ -183,6 +185,9 @@ def test_erasing_a_mentor_keeps_what_he_wrote_for_learners_without_his_name(
     assert db.session.scalars(select(MentorProfile).where(
         MentorProfile.person_id == rich.mo)).all() == []  # fmt: skip
     assert {t.mentor_id for t in db.session.scalars(select(Thread))} == {None}
+    bo_thread = db.session.scalars(select(Thread).where(Thread.learner_id == rich.bo)).one()
+    assert bo_thread.escalated_to == []
+    assert rich.mo not in own.author_names(db.session(), bo_thread)  # the page says "Your mentor"
 
 
 def test_the_export_holds_every_section_of_the_learner_and_nothing_of_another(

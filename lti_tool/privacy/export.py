@@ -113,8 +113,8 @@ def _by_actor(session: Session, who: DataSubject, sections: dict[str, list[Any]]
         if model is LearningEvent:  # resolved ones came with the person's rows
             query = query.where(LearningEvent.person_id.is_(None))
         test = who.named_by if actor else who.in_statement
-        found = [_orm_row(row) for row in session.scalars(query.order_by(model.id))
-                 if test(getattr(row, json.key))]  # fmt: skip
+        rows = session.scalars(query.order_by(model.id), execution_options={"yield_per": 500})
+        found = [_orm_row(row) for row in rows if test(getattr(row, json.key))]
         sections[model.__tablename__] += found
 
 
