@@ -10,6 +10,7 @@ from lti_tool.lti.cli import lti_cli
 from lti_tool.mentoring.channels.cli import channels_cli
 from lti_tool.mentoring.cli import mentoring_cli
 from lti_tool.mentors.cli import mentors_cli
+from lti_tool.privacy.cli import privacy_cli
 from lti_tool.topics.cli import topics_cli
 from xapi.cli import xapi_cli
 
@@ -24,3 +25,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mentoring_cli)
     app.cli.add_command(xapi_cli)
     app.cli.add_command(channels_cli)
+    app.cli.add_command(privacy_cli)

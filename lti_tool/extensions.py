@@ -64,6 +64,7 @@ TASK_MODULES = [
     "lti_tool.events.tasks",
     "lti_tool.mentoring.tasks",
     "lti_tool.threads.tasks",
+    "lti_tool.privacy.tasks",
     "xapi.tasks",
 ]
 
@@ -137,6 +138,10 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
             "deliver-xapi-outbox": {
                 "task": "xapi.deliver_outbox",
                 "schedule": config["XAPI_OUTBOX_SWEEP_SECONDS"],
+            },
+            "purge-expired-statements": {
+                "task": "privacy.purge_expired",
+                "schedule": config["XAPI_RETENTION_SWEEP_SECONDS"],
             },
         },
         "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),

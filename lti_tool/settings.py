@@ -76,6 +76,7 @@ def validate(settings: Mapping[str, Any]) -> None:
     if not isinstance(hours, int) or isinstance(hours, bool) or hours < 0:
         problems.append("VM_MENTORING_SESSION_REMINDER_HOURS must be a whole number of hours "
                         "(0 switches the automatic session reminder off).")  # fmt: skip
+    problems.extend(_retention_problems(settings))
     if problems:
         raise ConfigError("Virtual Mentor cannot start: " + " ".join(problems))
 
@@ -104,6 +105,18 @@ def _production_problems(settings: Mapping[str, Any]) -> list[str]:
     if settings["DEMO_CLOCK"]:
         problems.append("VM_DEMO_CLOCK is on; the demo clock is for demos only.")
     return problems
+
+
+def _retention_problems(settings: Mapping[str, Any]) -> list[str]:
+    return [
+        f"VM_{name} is {settings[name]}; it must be a number of days, 0 to keep for ever."
+        for name in ("XAPI_RETENTION_DAYS", "XAPI_OUTBOX_RETENTION_DAYS")
+        if not _days(settings[name])
+    ]
+
+
+def _days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _smtp_problems(settings: Mapping[str, Any], *, production: bool) -> list[str]:

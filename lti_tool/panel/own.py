@@ -158,14 +158,16 @@ def delivery(session: Session, course_id: int, learner_id: int, delivery_id: int
 
 def author_names(session: Session, found: Thread) -> dict[int, str]:
     """Who wrote each post of the thread, by person id: "You" for the learner, a mentor by
-    the name on their profile (else the name the platform sent)."""
+    the name on their profile (else the name the platform sent; a mentor without either, such
+    as one whose data was erased, is left to the page's "Your mentor")."""
     mentors = {p.author_id for p in found.posts if p.author_role is AuthorRole.MENTOR}
     rows = session.execute(
         select(Person, MentorProfile.display_name)
         .outerjoin(MentorProfile, MentorProfile.person_id == Person.id)
         .where(Person.id.in_(mentors))
     ).all()
-    names = {person.id: shown or person.display_name for person, shown in rows}
+    names = {person.id: shown or person.display_name for person, shown in rows
+             if shown or person.name or person.given_name or person.family_name}  # fmt: skip
     return {**names, found.learner_id: _("You")}
 
 
