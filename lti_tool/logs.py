@@ -74,6 +74,10 @@ def configure_logging(log_format: str, level: str, env: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Werkzeug's development server logs each request line with its query string, where
+    # launch tokens, OIDC states and one-click links travel; our own access line (path
+    # only) already says what was asked. Its warnings and errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def init_request_logging(app: Flask) -> None:
