@@ -153,7 +153,7 @@ def new_session() -> ResponseReturnValue:
         "name": f"Session: {title}",
         "steps": [{"key": "invite", "offset_seconds": 0, "message": {
             "kind": "session", "title": title, "body": body, "details": details}}],
-    }, course_id)  # fmt: skip
+    }, course_id, purpose="session")  # fmt: skip
     mentor = g.launch.person.display_name
     if request.form.get("audience") == "all":
         broadcast(session, course_id, sequence.id, by=mentor)

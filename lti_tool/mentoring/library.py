@@ -25,10 +25,11 @@ _COPIED_RULE = ("name", "kind", "action", "verb", "topic_id", "activity_id", "co
 
 
 def usable_sequences(session: Session, registration_id: int, course_id: int) -> list[Sequence]:
-    """The course's own sequences, then the library's (no course), oldest first."""
+    """The course's own follow-up plans, then the library's (no course), oldest first (not
+    the session invitations and reminders the Sessions page makes)."""
     return list(session.scalars(
         select(Sequence)
-        .where(Sequence.registration_id == registration_id,
+        .where(Sequence.registration_id == registration_id, Sequence.purpose == "plan",
                or_(Sequence.course_id == course_id, Sequence.course_id.is_(None)))
         .order_by(Sequence.course_id.is_(None), Sequence.id)
     ))  # fmt: skip

@@ -68,6 +68,9 @@ class Sequence(Timestamps, Base):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     #: As mentors read it.
     name: Mapped[str] = mapped_column(String(255))
+    #: What it is for: a follow-up ``plan`` (the console's Plans page lists these), or a
+    #: ``session`` invitation or ``reminder`` made from the Sessions page (listed there).
+    purpose: Mapped[str] = mapped_column(String(16), default="plan", server_default="plan")
 
 
 class Step(Base):

@@ -49,13 +49,16 @@ class PlanError(AppError):
 
 
 def store(
-    session: Session, registration_id: int, plan: dict[str, Any], course_id: int | None = None
-) -> tuple[Sequence, list[TriggerRule]]:
-    """Store the plan's sequence, messages, steps and (switched off) rules."""
+    session: Session, registration_id: int, plan: dict[str, Any], course_id: int | None = None,
+    *, purpose: str = "plan",
+) -> tuple[Sequence, list[TriggerRule]]:  # fmt: skip
+    """Store the plan's sequence, messages, steps and (switched off) rules; ``purpose`` says
+    what it is for (``Sequence.purpose``)."""
     topic_id = _topic(session, registration_id, plan.get("topic"))
     _uses_topic_only_with_one(plan, topic_id)
     sequence = Sequence(registration_id=registration_id, course_id=course_id,
-                        topic_id=topic_id, name=str(plan.get("name") or "Follow-up"))  # fmt: skip
+                        topic_id=topic_id, name=str(plan.get("name") or "Follow-up"),
+                        purpose=purpose)  # fmt: skip
     session.add(sequence)
     session.flush()
     steps = plan.get("steps") or []

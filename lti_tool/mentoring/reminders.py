@@ -79,7 +79,7 @@ def plan(
         "steps": [{"key": "remind", "offset_seconds": 0, "message": {
             "kind": "announcement", "title": f"Reminder: {message.title}",
             "body": "\n\n".join(where)}}],
-    }, course_id)  # fmt: skip
+    }, course_id, purpose="reminder")  # fmt: skip
     return sequence
 
 
