@@ -35,6 +35,7 @@ def test_credentials_in_a_log_line_are_found_and_not_repeated(line: str, named: 
 def test_a_secret_the_run_drew_is_found_wherever_it_is_logged(tmp_path: Path) -> None:
     scan = LogScan(tmp_path / "run.log")
     logger = logging.getLogger("tests.log_scan")
+    logger.propagate = False  # the run's own scan must not see this test's planted secret
     logger.addHandler(scan)
     try:
         drawn = secrets.token_urlsafe(32)  # watched by the run's scan, and by this one:
@@ -45,4 +46,5 @@ def test_a_secret_the_run_drew_is_found_wherever_it_is_logged(tmp_path: Path) ->
         assert scan.findings() == [f"line 2: a secret the run made ({drawn[:4]}…)"]
     finally:
         logger.removeHandler(scan)
+        logger.propagate = True
         scan.close()
