@@ -1,20 +1,26 @@
-"""Who may call every route of the learner panel (/panel/), the mentor console (/console/) and
-the email links (/mentoring/): one cell per route and actor, each asserted.
+"""Who may call every route of the app: one cell per route and actor, each asserted.
 
 The actors (tests/helpers/authz.py): nobody (no token), Ana (learner of course A, who owns
-the objects the paths name), Bo (another learner of course A), Mo (Ana's mentor) and Ines
-(instructor) of course A, Di (instructor of course B, same platform), Ana with her token of
-course B, a learner and an instructor of platform Q, and Ana's token expired or forged.
+the objects the paths name), Bo (another learner of course A), Mo (Ana's mentor), Ines
+(instructor) and Ada (the platform's administrator) of course A, Di (instructor) and Abe
+(administrator) of course B, same platform, Ana with her token of course B, a learner and an
+instructor of platform Q, and Ana's token expired or forged. Each calls with the credential it
+holds: its launch token, in the form or the query (as the tool's pages send it), or as a Bearer
+header where a route takes other credentials (/xapi).
 Refused cells must leave every table as it was; allowed cells of anyone but Ana and course
-A's staff must not show Ana's words. A route of these blueprints without a row here fails
-``test_every_route_has_a_row``, by name.
+A's staff, and every cell of a public route, must not show Ana's words. A route of the app
+(embedded platform included) without a row here fails ``test_every_route_has_a_row``, by name;
+the embedded platform's routes must answer 404 to everyone in a production app.
+The tool's own administrator works through the CLI: no HTTP route is theirs.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -35,13 +41,18 @@ from tests.helpers.authz import (
     SECRETS,
     STAFF_OF_A,
     World,
+    another_app,
     build,
     snapshot,
 )
 
 OK = "2xx/3xx"
 Expect = dict[str, "int | str"]
-PREFIXES = ("/panel/", "/console/", "/mentoring/")
+STATEMENT = {"actor": {"mbox": "mailto:ana@example.org"},
+             "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+             "object": {"id": "https://lms.example.edu/activity/1"}}  # fmt: skip
+LOGIN = {"iss": "{issuer}", "client_id": "{client_id}", "login_hint": "ana",
+         "target_link_uri": "http://localhost/lti/launch"}  # fmt: skip
 PLAN_TOML = (
     'name = "New plan"\n[[steps]]\nkey = "tip"\noffset_days = 0\n'
     'message = {{ kind = "tip", title = "A tip", body = "Listen first." }}\n'
@@ -79,6 +90,18 @@ def course_a_object(**also: int | str) -> Expect:
     return _cells(OK, learners=403, outside_staff=404, **also)
 
 
+def everyone(outcome: int | str = OK) -> Expect:
+    """A route that answers every actor alike: no launch token is read, and none is needed."""
+    return dict.fromkeys(ACTORS, outcome)
+
+
+def picker_owner() -> Expect:
+    """The deep-linking picker: only the instructor whose launch opened it; other launches 403
+    (a mentor, a learner, or anyone the request does not belong to, the administrator of the
+    same course included)."""
+    return _cells(403, instructor=OK)
+
+
 def email_link(expired: int | str = OK) -> Expect:
     """A signed link from an email: the link is the credential (whoever holds it, launched or
     not); a changed one is 400, an old answer link 410."""
@@ -89,13 +112,17 @@ def email_link(expired: int | str = OK) -> Expect:
 
 @dataclass(frozen=True)
 class Call:
-    """How to call a route: its path (``str.format`` on the world's ids), its form, and what
-    each actor gets; ``link`` names the signed email link the path carries."""
+    """How to call a route: its path (``str.format`` on the world's ids and words), its form
+    (the query of a GET), and what each actor gets; ``link`` names the signed email link the
+    path carries; ``json`` is a JSON body, sent with the actor's token as a Bearer header;
+    ``public`` says nobody, not even Ana, may see Ana's words there."""
 
     path: str
     expect: Expect
     form: dict[str, str] = field(default_factory=dict)
     link: str | None = None
+    json: Any = None
+    public: bool = False
 
 
 MATRIX: dict[tuple[str, str], Call] = {
@@ -163,7 +190,8 @@ MATRIX: dict[tuple[str, str], Call] = {
          "I need help"}),
     # A library plan is the platform's: any of its courses may copy it; platform Q may not.
     ("/console/plans/<int:sequence_id>/copy", "POST"): Call(
-        "/console/plans/{library}/copy", course_a_object(other_course_instructor=OK)),
+        "/console/plans/{library}/copy",
+        course_a_object(other_course_instructor=OK, other_course_admin=OK)),
     ("/console/plans/rules/<int:rule_id>/switch", "POST"): Call(
         "/console/plans/rules/{rule}/switch", course_a_object(), {"on": "1"}),
     ("/console/plans/rules/<int:rule_id>/dry-run", "GET"): Call(
@@ -180,7 +208,7 @@ MATRIX: dict[tuple[str, str], Call] = {
         {"person_id": "{person_owner}"}),
     # A snippet is its mentor's own: another mentor of the course is told it does not exist.
     ("/console/snippets/<int:snippet_id>/delete", "POST"): Call(
-        "/console/snippets/{snippet}/delete", course_a_object(instructor=404)),
+        "/console/snippets/{snippet}/delete", course_a_object(instructor=404, admin=404)),
     # Email links: signed, so neither a launch nor a cookie is needed.
     ("/mentoring/a/<token>", "GET"): Call("/mentoring/a/{link}", email_link(410), link="answer"),
     ("/mentoring/a/<token>", "POST"): Call("/mentoring/a/{link}", email_link(410), link="answer"),
@@ -190,19 +218,86 @@ MATRIX: dict[tuple[str, str], Call] = {
                                           link="unsubscribe"),
     ("/mentoring/u/<token>", "POST"): Call("/mentoring/u/{link}", email_link(),
                                            link="unsubscribe"),
+    # Operations and installing: nothing personal, the same for everyone.
+    ("/", "GET"): Call("/", everyone(), public=True),
+    ("/healthz", "GET"): Call("/healthz", everyone(), public=True),
+    ("/readyz", "GET"): Call("/readyz", everyone(), public=True),
+    ("/static/<path:filename>", "GET"): Call("/static/app.css", everyone(), public=True),
+    ("/lti/jwks", "GET"): Call("/lti/jwks", everyone(), public=True),
+    ("/lti/config/canvas.json", "GET"): Call("/lti/config/canvas.json", everyone(), public=True),
+    ("/lti/setup", "GET"): Call("/lti/setup", everyone(), public=True),
+    ("/xapi/about", "GET"): Call("/xapi/about", everyone(), public=True),
+    # Dynamic registration is opened by an LMS with its openid_configuration, nothing else.
+    ("/lti/register", "GET"): Call("/lti/register", everyone(400), public=True),
+    # The OIDC login starts a launch for whoever the platform sends (tests/lti/test_launch.py);
+    # the launch itself needs the platform's signed id_token: a launch token is not one.
+    ("/lti/login", "GET"): Call("/lti/login", everyone(), LOGIN, public=True),
+    ("/lti/login", "POST"): Call("/lti/login", everyone(), LOGIN, public=True),
+    ("/lti/launch", "POST"): Call("/lti/launch", everyone(401), {"state": "{picker}"}),
+    ("/lti/launch/complete", "POST"): Call(
+        "/lti/launch/complete", everyone(401), {"launch_id": "{picker}", "state": "{picker}"}),
+    # Deep linking: Ines's request, answered by Ines alone.
+    ("/lti/deep-link/", "GET"): Call("/lti/deep-link/", picker_owner(), {"dl": "{picker}"}),
+    ("/lti/deep-link/", "POST"): Call("/lti/deep-link/", picker_owner(),
+                                      {"dl": "{picker}", "kind": "panel"}),
+    # Statements: HTTP Basic credentials of a statement source only (tests/xapi).
+    ("/xapi/statements", "POST"): Call("/xapi/statements", everyone(401), json=STATEMENT),
+    ("/xapi/statements", "PUT"): Call(
+        "/xapi/statements?statementId=9f1d0c52-3f6e-4a43-a6a5-1d2f3e4a5b6c", everyone(401),
+        json=STATEMENT),
+}  # fmt: skip
+
+#: The embedded platform (the demo's stand-in LMS): each route and a path to it. It is not
+#: registered in production, where every one of these answers 404 to everyone.
+DEMO_ONLY: dict[tuple[str, str], str] = {
+    ("/dev-platform/.well-known/openid-configuration", "GET"):
+        "/dev-platform/.well-known/openid-configuration",
+    ("/dev-platform/ags/<context_id>/lineitems", "GET"):
+        "/dev-platform/ags/demo-course-1/lineitems",
+    ("/dev-platform/ags/<context_id>/lineitems", "POST"):
+        "/dev-platform/ags/demo-course-1/lineitems",
+    ("/dev-platform/ags/<context_id>/lineitems/<int:item_id>", "GET"):
+        "/dev-platform/ags/demo-course-1/lineitems/1",
+    ("/dev-platform/ags/<context_id>/lineitems/<int:item_id>/results", "GET"):
+        "/dev-platform/ags/demo-course-1/lineitems/1/results",
+    ("/dev-platform/ags/<context_id>/lineitems/<int:item_id>/scores", "POST"):
+        "/dev-platform/ags/demo-course-1/lineitems/1/scores",
+    ("/dev-platform/auth", "GET"): "/dev-platform/auth",
+    ("/dev-platform/course", "GET"): "/dev-platform/course?course=demo-course-1&user=demo-mentor",
+    ("/dev-platform/deep-link-return", "POST"): "/dev-platform/deep-link-return",
+    ("/dev-platform/install", "GET"): "/dev-platform/install",
+    ("/dev-platform/jwks", "GET"): "/dev-platform/jwks",
+    ("/dev-platform/nrps/<context_id>", "GET"): "/dev-platform/nrps/demo-course-1",
+    ("/dev-platform/register", "POST"): "/dev-platform/register",
+    ("/dev-platform/token", "POST"): "/dev-platform/token",
+}  # fmt: skip
+PRODUCTION = {
+    "ENV": "production", "SECRETS_KEY": "1KJD8NJcx9T3Qm0fUpLHRWD8d0I6kVc5Xc2c4tq9y4U=",
+    "DATABASE_URL": "postgresql://vm@127.0.0.1:1/vm", "BROKER_URL": "redis://127.0.0.1:1/0",
+    "LTI_EMBEDDED_PLATFORM": False, "DEMO_CLOCK": False,
 }  # fmt: skip
 
 
-def _routes(app: Flask) -> set[tuple[str, str]]:
+def routes(app: Flask) -> set[tuple[str, str]]:
+    """Every (rule, method) the app answers, but the HEAD and OPTIONS Flask adds."""
     return {(rule.rule, method) for rule in app.url_map.iter_rules()
-            if rule.rule.startswith(PREFIXES)
             for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}  # fmt: skip
 
 
-def test_every_route_has_a_row(app: Flask) -> None:
-    missing = sorted(_routes(app) - MATRIX.keys())
+def test_every_route_has_a_row(make_app: Callable[..., Flask], app: Flask) -> None:
+    """With the embedded platform on, as in the demo: the most routes the app ever has."""
+    demo = another_app(make_app, app, LTI_EMBEDDED_PLATFORM=True)
+    every = routes(demo)
+    missing = sorted(every - MATRIX.keys() - DEMO_ONLY.keys())
     assert not missing, f"routes without a row in the authorization matrix: {missing}"
-    assert not sorted(MATRIX.keys() - _routes(app)), "rows for routes that no longer exist"
+    gone = sorted((MATRIX.keys() | DEMO_ONLY.keys()) - every)
+    assert not gone, f"rows for routes that no longer exist: {gone}"
+    assert not DEMO_ONLY.keys() & MATRIX.keys()
+    assert all(rule.startswith("/dev-platform/") for rule, _ in DEMO_ONLY)
+    adapter = demo.url_map.bind("localhost")
+    for (rule, method), path in DEMO_ONLY.items():  # so that a 404 in production means something
+        matched, _ = adapter.match(path.split("?")[0], method=method, return_rule=True)
+        assert matched.rule == rule, (rule, path)
 
 
 def test_every_row_has_every_actor() -> None:
@@ -245,16 +340,21 @@ def call(client: FlaskClient, world: World, key: tuple[str, str], actor: str,
          clock: FixedClock) -> TestResponse:  # fmt: skip
     """The actor calls the route as its row says."""
     row = MATRIX[key]
-    values = {name: str(value) for name, value in world.ids.items()}
+    values = {**{name: str(value) for name, value in world.ids.items()}, **world.words}
     if row.link:
         values["link"] = _link(world, row.link, actor, clock)
     path = row.path.format(**values)
     token = world.token(actor)
+    form = {name: value.format(**values) for name, value in row.form.items()}
+    if row.json is not None:
+        headers = {"X-Experience-API-Version": "1.0.3"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return client.open(path, method=key[1], json=row.json, headers=headers)
     given = {"lt": token} if token else {}
     if key[1] == "GET":
-        return client.get(path, query_string=given)
-    form = {name: value.format(**values) for name, value in row.form.items()}
-    return client.post(path, data={**form, **given})
+        return client.get(path, query_string={**form, **given}, buffered=True)  # files closed
+    return client.open(path, method=key[1], data={**form, **given})
 
 
 CELLS = [(key, actor) for key in MATRIX for actor in ACTORS]
@@ -269,12 +369,46 @@ def test_cell(client: FlaskClient, db: SQLAlchemy, world: World, frozen_clock: F
     response = call(client, world, key, actor, frozen_clock)
     if expected == OK:
         assert 200 <= response.status_code < 400, response.get_data(as_text=True)[:2000]
-        if actor not in ("owner", *STAFF_OF_A):
-            shown = html.unescape(response.get_data(as_text=True))
-            assert not [words for words in SECRETS if words in shown]
     else:
         assert response.status_code == expected, response.get_data(as_text=True)[:2000]
         assert snapshot(db) == before, "a refused request changed stored rows"
+    if MATRIX[key].public or (expected == OK and actor not in ("owner", *STAFF_OF_A)):
+        shown = html.unescape(response.get_data(as_text=True))
+        assert not [words for words in SECRETS if words in shown]
+
+
+@pytest.fixture
+def production_app(make_app: Callable[..., Flask], app: Flask) -> Flask:
+    """The app as production builds it (its database and broker are never reached here)."""
+    return another_app(make_app, app, **PRODUCTION)
+
+
+def test_a_production_app_has_no_embedded_platform(production_app: Flask) -> None:
+    assert not {"devplatform", "devplatform_api", "devplatform_registration"} & set(
+        production_app.blueprints
+    )
+    assert not [rule for rule, _ in routes(production_app) if rule.startswith("/dev-platform")]
+    assert routes(production_app) == MATRIX.keys(), "production routes differ from the matrix"
+
+
+@pytest.mark.parametrize("key", sorted(DEMO_ONLY), ids=[f"{m} {r}" for r, m in sorted(DEMO_ONLY)])
+def test_the_embedded_platform_answers_no_one_in_production(
+    production_app: Flask, world: World, key: tuple[str, str]
+) -> None:  # fmt: skip
+    """Every actor, with its launch token as a Bearer header too, finds nothing there."""
+    client = production_app.test_client()
+    for actor in ACTORS:
+        token = world.token(actor)
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        path, _, query = DEMO_ONLY[key].partition("?")
+        given = {"lt": token} if token else {}
+        if key[1] == "GET":
+            response = client.get(path, query_string=f"{query}&lt={token or ''}", headers=headers)
+        else:
+            response = client.post(path, data=given, headers=headers)
+        assert response.status_code == 404, (actor, response.get_data(as_text=True)[:500])
 
 
 def test_the_owners_words_are_shown_where_they_belong(
@@ -292,26 +426,7 @@ def test_the_owners_words_are_shown_where_they_belong(
     assert SECRETS[1] in seen["/console/plans", "instructor"]
 
 
-# Beyond the matrix: CSRF, and ids of another course.
-
-
-POSTS = sorted(key for key in MATRIX if key[1] == "POST" and not MATRIX[key].link)
-
-
-@pytest.mark.parametrize("key", POSTS, ids=[rule for rule, _ in POSTS])
-def test_a_post_with_the_token_only_in_a_cookie_is_refused(
-    client: FlaskClient, db: SQLAlchemy, world: World, frozen_clock: FixedClock,
-    key: tuple[str, str],
-) -> None:  # fmt: skip
-    """CSRF: a browser sends cookies with a forged cross-site form, but never the form's ``lt``
-    field; the token is read from the form, the query or a Bearer header only."""
-    actor = "owner" if MATRIX[key].expect["owner"] == OK else "mentor"
-    client.set_cookie("lt", str(world.token(actor)))
-    client.set_cookie("session", str(world.token(actor)))
-    before = snapshot(db)
-    response = call(client, world, key, "anonymous", frozen_clock)
-    assert response.status_code == 401
-    assert snapshot(db) == before
+# Beyond the matrix: ids of another course (CSRF: tests/test_csrf.py).
 
 
 def test_a_message_not_delivered_yet_cannot_be_reached_by_its_id(

@@ -1,14 +1,22 @@
 """The world of the authorization matrix (tests/test_authorization_matrix.py): platform P with
-course A (learners Ana and Bo, Ana's mentor Mo, instructor Ines) and course B (instructor Di,
-and Ana again, as a learner), and platform Q (a learner and an instructor); Ana owns a
-question, a survey, a session and a resource delivered in course A, a question thread, an
-agreement with Mo; course A has its own plan with a rule, the library a plan, Mo a snippet.
-Launch tokens for each actor, and a snapshot of every table to show that nothing changed."""
+course A (learners Ana and Bo, Ana's mentor Mo, instructor Ines, and Ada, who launched it as
+the platform's administrator) and course B (instructor Di, administrator Abe, and Ana again, as
+a learner), and platform Q (a learner and an instructor); Ana owns a question, a survey, a
+session and a resource delivered in course A, a question thread, an agreement with Mo; course A
+has its own plan with a rule, the library a plan, Mo a snippet, Ines a deep-linking request
+waiting in its picker. Launch tokens for each actor, and a snapshot of every table to show that
+nothing changed.
+
+The tool's own administrator is whoever runs ``flask --app wsgi …`` (registrations, keys,
+credentials): no HTTP route is theirs. A platform's administrator (an LTI system or institution
+Administrator role) launches as ``Role.ADMIN``, which is staff of the course launched from and of
+no other."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -21,7 +29,8 @@ from sqlalchemy import select
 from lti_tool import clock
 from lti_tool.console.models import MentorSnippet
 from lti_tool.courses.models import Course, Person, Role
-from lti_tool.lti import tokens
+from lti_tool.lti import deep_linking, tokens
+from lti_tool.lti.storage import storage
 from lti_tool.mentoring import journeys, meetings, plans
 from lti_tool.mentoring.models import Delivery, DeliveryStatus, Message, MessageKind, Step
 from lti_tool.mentors import agreements
@@ -40,12 +49,13 @@ from tests.mentors.helpers import member
 SECRETS = ("Private question 7Q of Ana", "Course A follow-up 7S", "Goals 7G of Ana")
 #: Who calls, and how the token of each is made (see ``World.token``).
 ACTORS = (
-    "anonymous", "owner", "peer", "mentor", "instructor", "other_course_instructor",
-    "owner_in_course_b", "foreign_learner", "foreign_instructor", "expired", "tampered",
+    "anonymous", "owner", "peer", "mentor", "instructor", "admin", "other_course_instructor",
+    "other_course_admin", "owner_in_course_b", "foreign_learner", "foreign_instructor",
+    "expired", "tampered",
 )  # fmt: skip
 LEARNERS = ("owner", "peer", "owner_in_course_b", "foreign_learner")
-STAFF_OF_A = ("mentor", "instructor")
-OUTSIDE_STAFF = ("other_course_instructor", "foreign_instructor")
+STAFF_OF_A = ("mentor", "instructor", "admin")
+OUTSIDE_STAFF = ("other_course_instructor", "other_course_admin", "foreign_instructor")
 NO_LAUNCH = ("anonymous", "expired", "tampered")
 
 
@@ -57,6 +67,9 @@ class World:
     a: Course
     b: Course
     ids: dict[str, int] = field(default_factory=dict)
+    #: Words the paths and forms name besides ids: the platform's issuer and client id (for
+    #: the OIDC login), the id of Ines's deep-linking request.
+    words: dict[str, str] = field(default_factory=dict)
     contexts: dict[str, tokens.LaunchContext] = field(default_factory=dict)
 
     def token(self, actor: str) -> str | None:
@@ -109,7 +122,9 @@ def build(db: SQLAlchemy, app: Flask) -> World:
         "peer": member(db, a, person__name="Bo Berg"),
         "mentor": member(db, a, Role.MENTOR, profile="Coach", person__name="Mo Diaz"),
         "instructor": member(db, a, Role.INSTRUCTOR, person__name="Ines Roy"),
+        "admin": member(db, a, Role.ADMIN, person__name="Ada Min"),
         "other_course_instructor": member(db, b, Role.INSTRUCTOR, person__name="Di Ode"),
+        "other_course_admin": member(db, b, Role.ADMIN, person__name="Abe Min"),
         "foreign_learner": member(db, foreign, person__name="Quinn Far"),
         "foreign_instructor": member(db, foreign, Role.INSTRUCTOR, person__name="Qes Far"),
     }
@@ -118,14 +133,34 @@ def build(db: SQLAlchemy, app: Flask) -> World:
     db.session.commit()
     world = World(app, a, b, {f"person_{k}": v for k, v in ids.items()})
     roles = {"owner": (a, Role.LEARNER), "peer": (a, Role.LEARNER), "mentor": (a, Role.MENTOR),
-             "instructor": (a, Role.INSTRUCTOR), "other_course_instructor": (b, Role.INSTRUCTOR),
+             "instructor": (a, Role.INSTRUCTOR), "admin": (a, Role.ADMIN),
+             "other_course_instructor": (b, Role.INSTRUCTOR),
+             "other_course_admin": (b, Role.ADMIN),
              "owner_in_course_b": (b, Role.LEARNER), "foreign_learner": (foreign, Role.LEARNER),
              "foreign_instructor": (foreign, Role.INSTRUCTOR)}  # fmt: skip
     for actor, (course, role) in roles.items():
         person = ids["owner" if actor == "owner_in_course_b" else actor]
         world.contexts[actor] = _context(course, person, role)
     _mentoring(db, world, registration.id)
+    world.words = {
+        "issuer": registration.issuer,
+        "client_id": registration.client_id,
+        "picker": _picker(app, world),
+    }
     return world
+
+
+def _picker(app: Flask, world: World) -> str:
+    """Ines's deep-linking request, as her launch left it for the picker."""
+    settings = deep_linking.DeepLinkSettings(
+        return_url="https://lms.example.edu/deep-link-return",
+        deployment_id=world.a.deployment.deployment_id,
+        accept_types=["ltiResourceLink"], accept_presentation_document_targets=["iframe"],
+        accept_multiple=True, accept_lineitem=None, auto_create=False, title="", text="",
+        has_data=False, data=None, grades=False,
+    )  # fmt: skip
+    lifetime = int(app.config["LTI_LAUNCH_TOKEN_SECONDS"])
+    return deep_linking.remember(storage(), world.contexts["instructor"], settings, lifetime)
 
 
 def _mentoring(db: SQLAlchemy, world: World, registration_id: int) -> None:
@@ -165,6 +200,15 @@ def _mentoring(db: SQLAlchemy, world: World, registration_id: int) -> None:
     session.add(snippet)
     session.commit()
     world.ids["snippet"] = snippet.id
+
+
+def another_app(make_app: Callable[..., Flask], app: Flask, **settings: Any) -> Flask:
+    """``make_app(**settings)``, leaving the test app's Celery the current one (each app made
+    becomes it, and the world's tasks would go to the other's broker)."""
+    other = make_app(**settings)
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
+    return other
 
 
 def snapshot(db: SQLAlchemy) -> dict[str, list[str]]:
