@@ -159,11 +159,12 @@ class Marker:
             self.renewed = time.monotonic()
 
     def _mark(self, delivery: int, result: SendResult, wait: float | None) -> None:
-        """Record one answer, waiting out a database that is restarting (for up to half the
-        lease, so no other sender takes this batch meanwhile): a copy the other side took but
-        the tool could not record would be sent again. Past that, the batch stops (raises);
-        the copies not sent yet go later, after the lease."""
-        deadline, pause = time.monotonic() + self.lease / 2, 0.1
+        """Record one answer, waiting out a database that is restarting (up to the lease, or
+        a minute): a copy the other side took but the tool did not record would be sent
+        again. No other sender can take the batch while the database is away, and the lease
+        is renewed as soon as it is back. Past that, the batch stops (raises); the copies not
+        sent yet go later."""
+        deadline, pause = time.monotonic() + max(self.lease, 60.0), 0.1
         while True:
             try:
                 mark(self.session, self.channel, delivery, result, wait)
@@ -176,4 +177,4 @@ class Marker:
                             "delivery %s; trying again in %.1f s",
                             self.channel, delivery, pause)  # fmt: skip
                 time.sleep(pause)
-                pause = min(pause * 2, 5.0)
+                pause = min(pause * 2, 1.0)

@@ -385,8 +385,7 @@ def _under_load(
     says ``down`` meanwhile and ready within 10 s of the start; every acknowledged statement
     is stored, and its welcome delivered and emailed once within 30 s of the start."""
     load = Load(rig.app, _seed_senders(rig.app))
-    # A sender waits out the database for half its lease: longer than the 3 s outage.
-    with rig.worker("worker", VM_CHANNELS_LEASE_SECONDS="20"), rig.beat():
+    with rig.worker("worker"), rig.beat():
         rig.wait_ready("worker")
         sender = threading.Thread(target=load.run, daemon=True)
         sender.start()

@@ -14,8 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from lti_tool.mentoring import outgoing
+from lti_tool.mentoring import copies, outgoing
 from lti_tool.mentoring.channels.models import ChannelCopy, CopyStatus
 from tests.helpers.faulty import HANG, PASS, RESET, FaultyProxy, faulty_proxy
 from tests.helpers.smtp import Mailbox, smtp_server
@@ -160,3 +161,25 @@ def test_a_permanent_refusal_fails_the_copy_for_good_in_words_and_is_not_retried
 
 def _tasks(bodies: list[object]) -> list[tuple[object, Any]]:
     return list(zip(bodies[::2], bodies[1::2], strict=True))
+
+
+def test_a_database_restarting_as_an_email_goes_out_is_waited_out_not_sent_twice(
+    client: FlaskClient, db: SQLAlchemy, tenant: Tenant, proxy: FaultyProxy, mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    welcome = _welcomed(client, db, tenant)
+    record, tries = copies.mark, []
+
+    def restarting(*args: Any) -> None:
+        tries.append(args[2])
+        if len(tries) < 3:  # the server took the email; the database is away for a moment
+            raise OperationalError("UPDATE mentoring_copies", {}, ConnectionError("closed"))
+        record(*args)
+
+    monkeypatch.setattr(copies, "mark", restarting)
+    assert outgoing.send_copies(db.session(), "email", [welcome], 1) == 1
+    assert tries == [welcome] * 3
+    assert _copy(db).status == CopyStatus.SENT
+    tenant.clock.advance(timedelta(hours=1))
+    assert outgoing.send_due(db.session()) == 0  # nothing left to send again
+    assert len(mailbox.messages()) == 1
