@@ -35,13 +35,13 @@ from sqlalchemy import func, select
 from lti_tool.courses.models import Person
 from lti_tool.database import read_only
 from lti_tool.extensions import close_connections, db
-from lti_tool.mentoring import journeys, plans, rules
+from lti_tool.mentoring import plans, rules
 from lti_tool.mentoring.channels.models import ChannelCopy
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from lti_tool.topics.services import add_topic
 from tests.conftest import own_database
 from tests.helpers.processes import celery_command, running, wait_for
-from tests.helpers.seed import platform_course
+from tests.helpers.seed import platform_course, welcome_due
 from tests.helpers.services import reachable, service_url
 from tests.helpers.smtp import Mailbox, smtp_server
 from tests.integration.conftest import FAULT_FIGURES, read_heartbeat
@@ -154,23 +154,6 @@ class Rig:
                  self.logs / f"{name}.log")  # fmt: skip
 
 
-def _seed(app: Flask) -> None:
-    with app.app_context():
-        registration, course = platform_course(db.session())
-        people = [Person(registration_id=registration.id, subject=str(n), given_name=f"L{n}",
-                         email=f"learner{n}@example.org", time_zone="UTC")
-                  for n in range(LEARNERS)]  # fmt: skip
-        db.session.add_all(people)
-        db.session.flush()
-        sequence, _rules = plans.store(db.session(), registration.id, {"name": "Welcome", "steps": [
-            {"key": "hello", "offset_days": 0, "message": {"kind": "welcome", "title": "Hi"}},
-        ]})  # fmt: skip
-        journeys.start(db.session(), [
-            journeys.Start(sequence.id, course.id, person.id, "test") for person in people
-        ])  # fmt: skip
-        db.session.commit()  # wakes the dispatcher: the task waits in the queue for a worker
-
-
 @pytest.fixture
 def rig(
     make_app: Callable[..., Flask],
@@ -213,7 +196,8 @@ def _poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
 @pytest.mark.integration
 def test_workers_killed_mid_dispatch_and_mid_email_lose_and_double_nothing(rig: Rig) -> None:
     # 1. A worker dispatching in batches of 2 (each its own transaction) dies half-way.
-    _seed(rig.app)
+    with rig.app.app_context():
+        welcome_due(db.session(), LEARNERS)  # the commit wakes the dispatcher: a task waits
     seen: dict[str, int] = {}
     with rig.worker("worker-a", VM_MENTORING_DISPATCH_BATCH="2") as worker_a:
 
