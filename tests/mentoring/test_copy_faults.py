@@ -183,3 +183,9 @@ def test_a_database_restarting_as_an_email_goes_out_is_waited_out_not_sent_twice
     tenant.clock.advance(timedelta(hours=1))
     assert outgoing.send_due(db.session()) == 0  # nothing left to send again
     assert len(mailbox.messages()) == 1
+
+
+def test_beat_sweeps_the_copies_and_the_hand_off_as_often_as_set(app: Flask) -> None:
+    schedule = app.extensions["celery"].conf.beat_schedule
+    assert schedule["send-due-copies"] == {"task": "mentoring.send_due_copies", "schedule": 60}
+    assert schedule["hand-off-events"] == {"task": "events.hand_off", "schedule": 30}
