@@ -6,6 +6,8 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext  # not lti_tool.i18n: it imports models that import us
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,17 @@ class Conflict(AppError):
     title = lazy_gettext("Conflict")
 
 
+class Unavailable(AppError):
+    """A service the tool needs (its database) is not available for now."""
+
+    status = 503
+    title = lazy_gettext("Service unavailable")
+
+    def headers(self) -> dict[str, str]:
+        """Clients that retry wait a few seconds first."""
+        return {"Retry-After": "5"}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON for API clients and as a page for people."""
 
@@ -60,6 +73,17 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
         return _respond(status, error.name, error.description or error.name)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unreachable(error: Exception) -> Response:
+        # A restart, failover or lock of the database: say so (503, Retry-After), no traceback.
+        driver_error = getattr(error, "orig", None) or error  # psycopg's, not its wrapper
+        log.warning("The database could not be reached: %s", type(driver_error).__name__)
+        return _app_error(Unavailable(gettext(
+            "The database is not available right now. Please try again in a few seconds."
+        )))  # fmt: skip
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -120,10 +120,17 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
             "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
             "sync-due-courses": {"task": "courses.sync_due", "schedule": 300},
             "resolve-event-actors": {"task": "events.resolve_actors", "schedule": 60},
-            "hand-off-events": {"task": "events.hand_off", "schedule": 30},
+            "hand-off-events": {
+                "task": "events.hand_off",
+                "schedule": config["JOBS_HANDOFF_SECONDS"],
+            },
             "dispatch-mentoring": {
                 "task": "mentoring.dispatch",
                 "schedule": config["MENTORING_DISPATCH_SECONDS"],
+            },
+            "send-due-copies": {
+                "task": "mentoring.send_due_copies",
+                "schedule": config["CHANNELS_SWEEP_SECONDS"],
             },
             "inactive-learners": {
                 "task": "mentoring.inactivity",

@@ -14,7 +14,7 @@ from lti_tool.lti.models import (
     ToolKey,
     ToolKeyState,
 )
-from lti_tool.mentoring.channels.models import WebhookEndpoint
+from lti_tool.mentoring.channels.models import ChannelCopy, CopyStatus, WebhookEndpoint
 from lti_tool.mentoring.models import (
     Delivery,
     DeliveryStatus,
@@ -46,6 +46,8 @@ from xapi.models import LrsPurpose, LrsSource, OutboxStatement, Statement, XapiC
 __all__ = [
     "AuthorRole",
     "Channel",
+    "ChannelCopy",
+    "CopyStatus",
     "Course",
     "CourseSync",
     "Delivery",

@@ -10,7 +10,8 @@ transaction: a consumer that fails rolls the batch back to be handed again.
 Recording new events wakes the hand-off task after commit. A process sends at most one
 wake-up per ``WAKE_DELAY``: the task is sent to start ``WAKE_DELAY`` later, so events
 committed before then are seen by it, and a stream of single statements does not send a
-task each. Beat's sweep runs the same task every 30 seconds for anything missed.
+task each. Beat's sweep runs the same task every ``VM_JOBS_HANDOFF_SECONDS`` (30) for anything
+missed.
 Batches are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of
 workers can hand off at once without handing an event twice.
 """

@@ -4,8 +4,9 @@ hours and daily cap, delivers in the panel, and hands copies to the learner's ot
 Batches are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and every change is made
 only ``WHERE`` the delivery is still waiting, so any number of dispatchers can run at once
 and each delivery is delivered once. The panel copy is a state change in the claiming
-transaction; other channels get one task per channel and batch after commit (``outgoing``), so a
-failing email or webhook never holds back the panel copy.
+transaction; so are the copies other channels owe (``copies``: rows written with the batch),
+and one task per channel and batch after commit sends them (``outgoing``), so a failing email
+or webhook never holds back the panel copy, and a lost task only delays a copy.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from lti_tool import clock
 from lti_tool.courses import freshness
 from lti_tool.jobs import call_after_commit
+from lti_tool.mentoring import copies as copies_queue
 from lti_tool.mentoring import outgoing, preferences, reasons
 from lti_tool.mentoring.journeys import WAITING, waiting
 from lti_tool.mentoring.models import Delivery, DeliveryStatus, Message
@@ -99,6 +101,7 @@ def _dispatch_batch(session: Session, rows: Sequence[Any], now: datetime) -> int
     for statement, params in ((_DELIVER, deliver), (_HOLD, hold), (_SKIP, skip)):
         if params:
             connection.execute(statement, params)
+    copies_queue.add(session, copies, now)  # the rows are the queue; the task only hurries it
     for name, ids in copies.items():  # one task per channel for the whole batch
         call_after_commit(outgoing.SEND_COPIES, _sender(name, ids))
     return len(deliver)

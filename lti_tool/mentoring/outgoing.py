@@ -6,6 +6,8 @@ channel with the batch's delivery ids (a broadcast to 10,000 learners is a few t
 10,000): the task renders them (``build``), gives them to the channel in one go
 (``send_many``: email reuses one SMTP connection) and sends the ones the channel says to
 try again in a later task, after the channel retry policy's wait, until its last attempt.
+The copies themselves are rows (``copies``), written with the delivery: the task only hurries
+them, and beat's sweep sends whatever a lost task, a dead worker or a down broker left.
 A channel failing never touches the panel copy. Email goes where the learner wants it
 (their preference, on by default) and an SMTP server is configured; LMS messages and the
 webhook go where the organisation set them up (an LMS connection, a webhook endpoint).
@@ -30,7 +32,7 @@ from lti_tool.events.services import origin
 from lti_tool.i18n import _, in_language
 from lti_tool.lms.models import LmsConnection
 from lti_tool.lti.models import Deployment, PlatformRegistration
-from lti_tool.mentoring import feed, links, meetings, preferences
+from lti_tool.mentoring import copies, feed, links, meetings, preferences
 from lti_tool.mentoring.channels.base import (
     Mentor,
     Outcome,
@@ -185,37 +187,55 @@ def _title(course: Any) -> str:
 
 
 def send_copies(session: Session, channel_name: str, delivery_ids: list[int], attempt: int) -> int:
-    """Give these deliveries to one channel; how many went. The ones to try again are sent
-    in a later task; failures are logged with the channel's reason."""
+    """Give these deliveries' waiting copies to one channel; how many went. Each copy is
+    marked as soon as the channel answers for it; the ones to try again wait in the queue
+    (``copies``) and a later task is sent for them. ``attempt`` is the sender's count, for
+    the task's arguments; the rows keep their own."""
     config = current_app.config
-    channel = build_registry(config, session).get(channel_name)
-    if channel is None:
-        log.warning("No %s channel is set up; %d copies not sent", channel_name, len(delivery_ids))
+    lease = float(config["CHANNELS_LEASE_SECONDS"])
+    tries = copies.claim(session, channel_name, delivery_ids, lease)
+    if not tries:
         return 0
-    outgoings = build(session, delivery_ids)
+    channel = build_registry(config, session).get(channel_name)
+    order = {delivery: n for n, delivery in enumerate(delivery_ids)}
+    outgoings = build(session, sorted(tries, key=lambda delivery: order.get(delivery, 0)))
     session.commit()  # channels read their own settings and call out with nothing pending
-    results = channel.send_many(outgoings)
-    again = _outcomes(channel_name, outgoings, results)
-    if again:
-        wait = RetryPolicy.from_config(config).next_wait(attempt, again[0][1])
-        ids = [outgoing.delivery_id for outgoing, _result in again]
-        if wait is None:
-            log.warning("Gave up sending %d %s copies after %d attempts: %s",
-                        len(ids), channel_name, attempt, again[0][1].reason)  # fmt: skip
-        else:
-            send_later(channel_name, ids, attempt + 1, wait)
+    gone = set(tries) - {outgoing.delivery_id for outgoing in outgoings}
+    for delivery in gone:  # the delivery or its learner was erased meanwhile
+        copies.mark(session, channel_name, delivery, SendResult.failed(_GONE), None)
+    if channel is None:
+        log.warning("No %s channel is set up; %d copies not sent", channel_name, len(outgoings))
+        unset = SendResult.unavailable(f"No {channel_name} channel is set up.")
+        for item in outgoings:
+            copies.mark(session, channel_name, item.delivery_id, unset, None)
+        return 0
+    marker = copies.Marker(session, channel_name, tries, RetryPolicy.from_config(config), lease)
+    results = channel.send_many(outgoings, done=marker)
+    for item, result in zip(outgoings, results, strict=True):
+        if item.delivery_id in marker.left:  # a channel that does not report as it goes
+            marker(item, result)
+    _outcomes(channel_name, outgoings, results)
+    if marker.waits:
+        send_later(channel_name, list(marker.waits), attempt + 1, max(marker.waits.values()))
     return sum(1 for result in results if result.outcome == Outcome.SENT)
 
 
-def _outcomes(
-    channel: str, outgoings: Sequence[Outgoing], results: Sequence[SendResult]
-) -> list[tuple[Outgoing, SendResult]]:
-    """Log what did not go; the ones to try again."""
-    again = []
+def send_due(session: Session) -> int:
+    """Send a task for every batch of copies that wait and are due; how many copies."""
+    batch = int(current_app.config["MENTORING_DISPATCH_BATCH"])
+    found = copies.due(session, limit=batch * 20)
+    for channel, ids in found.items():
+        for start in range(0, len(ids), batch):
+            send_later(channel, ids[start : start + batch])
+    return sum(len(ids) for ids in found.values())
+
+
+_GONE = "The delivery or its learner no longer exists."
+
+
+def _outcomes(channel: str, outgoings: Sequence[Outgoing], results: Sequence[SendResult]) -> None:
+    """Log what failed for good."""
     for outgoing, result in zip(outgoings, results, strict=True):
-        if result.outcome == Outcome.RETRY:
-            again.append((outgoing, result))
-        elif result.outcome == Outcome.FAILED:
+        if result.outcome == Outcome.FAILED:
             log.warning("The %s copy of delivery %s failed for good: %s",
                         channel, outgoing.delivery_id, result.reason)  # fmt: skip
-    return again

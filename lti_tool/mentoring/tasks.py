@@ -1,5 +1,5 @@
-"""The engine's tasks: the dispatcher (beat, and woken after commits), channel copies and
-the inactivity sweep and the session reminders (beat).
+"""The engine's tasks: the dispatcher (beat, and woken after commits), channel copies (and
+their sweep), the inactivity sweep and the session reminders (beat).
 
 Importing this module registers the engine as the hand-off's consumer (workers import it
 through ``TASK_MODULES``; ``create_app`` registers it for every process as well).
@@ -11,7 +11,7 @@ from celery import shared_task
 
 from lti_tool.events import handoff
 from lti_tool.extensions import db
-from lti_tool.mentoring import dispatch, inactivity, outgoing, reminders, rules, wake
+from lti_tool.mentoring import copies, dispatch, inactivity, outgoing, reminders, rules, wake
 
 handoff.register(rules.on_events)
 
@@ -26,6 +26,12 @@ def dispatch_due() -> int:
 def send_copies(channel: str, delivery_ids: list[int], attempt: int = 1) -> int:
     """Send delivered messages' copies by one channel (retried in later tasks)."""
     return outgoing.send_copies(db.session(), channel, delivery_ids, attempt)
+
+
+@shared_task(name=copies.SWEEP)
+def send_due_copies() -> int:
+    """Send the channel copies that wait and are due (a lost task, a dead worker, a retry)."""
+    return outgoing.send_due(db.session())
 
 
 @shared_task(name=inactivity.TASK)

@@ -1,12 +1,13 @@
 """Rows for tests that run on their own database (no factories, no rolled-back transaction):
-a platform with a deployment and a course."""
+a platform with a deployment and a course; learners with a welcome due."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from lti_tool.courses.models import Course
+from lti_tool.courses.models import Course, Person
 from lti_tool.lti.models import Deployment, PlatformRegistration
+from lti_tool.mentoring import journeys, plans
 
 
 def platform_course(
@@ -26,3 +27,21 @@ def platform_course(
     session.add(course)
     session.flush()
     return registration, course
+
+
+def welcome_due(session: Session, learners: int) -> None:
+    """A course of ``learners`` learners (each with an email address), each with a welcome
+    due now (committed: the commit wakes the dispatcher)."""
+    registration, course = platform_course(session)
+    people = [Person(registration_id=registration.id, subject=str(n), given_name=f"L{n}",
+                     email=f"learner{n}@example.org", time_zone="UTC")
+              for n in range(learners)]  # fmt: skip
+    session.add_all(people)
+    session.flush()
+    sequence, _rules = plans.store(session, registration.id, {"name": "Welcome", "steps": [
+        {"key": "hello", "offset_days": 0, "message": {"kind": "welcome", "title": "Hi"}},
+    ]})  # fmt: skip
+    journeys.start(session, [
+        journeys.Start(sequence.id, course.id, person.id, "test") for person in people
+    ])  # fmt: skip
+    session.commit()

@@ -55,3 +55,15 @@ def read_heartbeat(app: Flask, name: str) -> JobHeartbeat | None:
             .first()
         )
     return None if row is None else JobHeartbeat(name=row[0], beat_at=row[1], hostname=row[2])
+
+
+#: Figures measured by the fault tests ("FAULT <name>: <seconds> s"), shown after the run.
+FAULT_FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show the fault tests' measured recovery times, one line each."""
+    if FAULT_FIGURES:
+        terminalreporter.section("recovery times measured")
+        for line in FAULT_FIGURES:
+            terminalreporter.write_line(line)

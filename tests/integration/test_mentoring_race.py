@@ -12,12 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.courses.models import Person
 from lti_tool.extensions import close_connections, db
-from lti_tool.mentoring import dispatch, journeys, plans
+from lti_tool.mentoring import dispatch
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from tests.conftest import own_database
-from tests.helpers.seed import platform_course
+from tests.helpers.seed import welcome_due
 from tests.helpers.services import service_url
 
 LEARNERS = 300
@@ -25,18 +24,7 @@ LEARNERS = 300
 
 def _seed(app: Flask) -> None:
     with app.app_context():
-        registration, course = platform_course(db.session())
-        people = [Person(registration_id=registration.id, subject=str(n), time_zone="UTC")
-                  for n in range(LEARNERS)]  # fmt: skip
-        db.session.add_all(people)
-        db.session.flush()
-        sequence, _rules = plans.store(db.session(), registration.id, {"name": "Welcome", "steps": [
-            {"key": "hello", "offset_days": 0, "message": {"kind": "welcome", "title": "Hi"}},
-        ]})  # fmt: skip
-        journeys.start(db.session(), [
-            journeys.Start(sequence.id, course.id, person.id, "test") for person in people
-        ])  # fmt: skip
-        db.session.commit()
+        welcome_due(db.session(), LEARNERS)
 
 
 @pytest.mark.integration

@@ -9,7 +9,7 @@ failed for good, or cannot go this way at all for this learner.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -127,6 +127,10 @@ class SendResult:
         return cls(Outcome.UNAVAILABLE, reason)
 
 
+#: Told each message's result as soon as the channel knows it.
+Done = Callable[[Outgoing, SendResult], None]
+
+
 class Channel(Protocol):
     """A way to send a message besides the panel: email, LMS message, webhook."""
 
@@ -137,9 +141,17 @@ class Channel(Protocol):
         """Send one message; never raises for a failure of the other side."""
         ...
 
-    def send_many(self, outgoings: Sequence[Outgoing]) -> list[SendResult]:
-        """Send several, one result each in order (email reuses one connection)."""
-        return [self.send(outgoing) for outgoing in outgoings]
+    def send_many(
+        self, outgoings: Sequence[Outgoing], done: Done | None = None
+    ) -> list[SendResult]:
+        """Send several, one result each in order (email reuses one connection); ``done`` is
+        told each result as soon as it is known (the sender records it at once)."""
+        results = []
+        for outgoing in outgoings:
+            results.append(self.send(outgoing))
+            if done is not None:
+                done(outgoing, results[-1])
+        return results
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 
 from lti_tool import clock
 from lti_tool.mentoring.channels import mime
-from lti_tool.mentoring.channels.base import Channel, Outgoing, SendResult
+from lti_tool.mentoring.channels.base import Channel, Done, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -68,30 +68,40 @@ class EmailChannel(Channel):
         """Send one email on a connection of its own."""
         return self.send_many([outgoing])[0]
 
-    def send_many(self, outgoings: Sequence[Outgoing]) -> list[SendResult]:
-        """Send each email in turn over one connection (opened again once if it drops)."""
+    def send_many(
+        self, outgoings: Sequence[Outgoing], done: Done | None = None
+    ) -> list[SendResult]:
+        """Send each email in turn over one connection (opened again once if it drops);
+        ``done`` hears each result as soon as the server answered."""
         results: list[SendResult] = []
+
+        def keep(outgoing: Outgoing, result: SendResult) -> None:
+            results.append(result)
+            if done is not None:
+                done(outgoing, result)
+
         smtp: smtplib.SMTP | None = None
         down = ""  # once the server cannot be reached, the rest of the batch waits too
         try:
             for outgoing in outgoings:
                 built = self._build(outgoing)
                 if isinstance(built, SendResult) or down:
-                    results.append(built if isinstance(built, SendResult) else
-                                   SendResult.retry(down))  # fmt: skip
+                    keep(outgoing, built if isinstance(built, SendResult) else
+                         SendResult.retry(down))  # fmt: skip
                     continue
                 try:
                     smtp = smtp or self._connect()
                 except _Unreachable as exc:
                     down = str(exc)
-                    results.append(SendResult.retry(down))
+                    keep(outgoing, SendResult.retry(down))
                     continue
                 try:
-                    results.append(self._deliver(smtp, outgoing, built))
+                    result = self._deliver(smtp, outgoing, built)
                 except _Unreachable as exc:  # the connection is lost: a new one for the next
                     _close(smtp)
                     smtp = None
-                    results.append(SendResult.retry(str(exc)))
+                    result = SendResult.retry(str(exc))
+                keep(outgoing, result)
         finally:
             _close(smtp)
         return results

@@ -1,0 +1,180 @@
+"""The queue of channel copies: each delivered message still to go out by email, LMS message
+or webhook is a ``mentoring_copies`` row, written in the dispatcher's transaction.
+
+A task only says "look at these rows now". The sender claims the rows it is given (one
+statement, committed: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and only rows still waiting
+and due), leasing them for ``VM_CHANNELS_LEASE_SECONDS``; marks each copy the moment the
+channel answers for it (so a worker killed half-way through a batch sends the rest later,
+not the whole batch again); and moves the ones to try again to the retry policy's time.
+Beat's sweep (``VM_CHANNELS_SWEEP_SECONDS``) sends a task for whatever is due: copies whose
+task was lost (a broker down at commit, a worker killed), whose lease ran out or whose wait
+is over. A copy is sent at least once and, unless a worker dies between the other side's
+"accepted" and the mark (milliseconds), once; the channels' ``Message-ID`` and
+``Idempotency-Key`` name the delivery, so even then the receiver can tell.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from lti_tool import clock
+from lti_tool.mentoring.channels.base import Outcome, Outgoing, RetryPolicy, SendResult
+from lti_tool.mentoring.channels.models import ChannelCopy, CopyStatus
+
+log = logging.getLogger(__name__)
+SWEEP = "mentoring.send_due_copies"
+_COPIES = cast(Table, ChannelCopy.__table__)
+_DONE = {
+    Outcome.SENT: CopyStatus.SENT,
+    Outcome.FAILED: CopyStatus.FAILED,
+    Outcome.UNAVAILABLE: CopyStatus.UNAVAILABLE,
+}
+
+
+def add(session: Session, copies: Mapping[str, Iterable[int]], now: datetime) -> None:
+    """Queue these deliveries' copies, per channel, in the current transaction (a copy
+    queued already stays as it is)."""
+    rows = [
+        {"delivery_id": delivery, "channel": channel, "status": CopyStatus.WAITING,
+         "attempts": 0, "next_attempt_at": now, "reason": ""}
+        for channel, deliveries in copies.items() for delivery in deliveries
+    ]  # fmt: skip
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(_COPIES).on_conflict_do_nothing(index_elements=["delivery_id", "channel"]),
+        rows,
+    )
+
+
+def claim(
+    session: Session, channel: str, delivery_ids: Iterable[int], lease: float
+) -> dict[int, int]:
+    """Take these deliveries' copies by one channel that wait and are due (committed);
+    delivery id -> the try this is."""
+    now = clock.now()
+    due = (
+        select(_COPIES.c.id)
+        .where(
+            _COPIES.c.channel == channel, _COPIES.c.delivery_id.in_(set(delivery_ids)),
+            _COPIES.c.status == CopyStatus.WAITING, _COPIES.c.next_attempt_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+    )  # fmt: skip
+    taken = session.execute(
+        update(_COPIES)
+        .where(_COPIES.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=now + timedelta(seconds=lease), attempts=_COPIES.c.attempts + 1)
+        .returning(_COPIES.c.delivery_id, _COPIES.c.attempts)
+    ).all()
+    session.commit()
+    return {int(delivery): int(attempts) for delivery, attempts in taken}
+
+
+def mark(
+    session: Session, channel: str, delivery_id: int, result: SendResult, wait: float | None
+) -> None:
+    """Record the channel's answer for one copy at once (committed): done (sent, failed,
+    unavailable), or waiting ``wait`` seconds, or failed when there is no next try."""
+    now = clock.now()
+    values: dict[str, Any] = {"reason": result.reason}
+    if result.outcome == Outcome.RETRY and wait is not None:
+        values["next_attempt_at"] = now + timedelta(seconds=wait)
+    else:
+        values["status"] = _DONE.get(result.outcome, CopyStatus.FAILED)
+        if result.outcome == Outcome.SENT:
+            values["sent_at"] = now
+    session.execute(
+        update(_COPIES)
+        .where(_COPIES.c.delivery_id == delivery_id, _COPIES.c.channel == channel,
+               _COPIES.c.status == CopyStatus.WAITING)
+        .values(**values)
+    )  # fmt: skip
+    session.commit()
+
+
+def renew(session: Session, channel: str, delivery_ids: Iterable[int], lease: float) -> None:
+    """Extend the lease of claimed copies still being sent (committed)."""
+    session.execute(
+        update(_COPIES)
+        .where(_COPIES.c.channel == channel, _COPIES.c.delivery_id.in_(set(delivery_ids)),
+               _COPIES.c.status == CopyStatus.WAITING)
+        .values(next_attempt_at=clock.now() + timedelta(seconds=lease))
+    )  # fmt: skip
+    session.commit()
+
+
+def due(session: Session, limit: int) -> dict[str, list[int]]:
+    """Per channel, the deliveries whose copies wait and are due, oldest first (committed)."""
+    rows = session.execute(
+        select(_COPIES.c.channel, _COPIES.c.delivery_id)
+        .where(_COPIES.c.status == CopyStatus.WAITING, _COPIES.c.next_attempt_at <= clock.now())
+        .order_by(_COPIES.c.next_attempt_at, _COPIES.c.id)
+        .limit(limit)
+    ).all()
+    session.commit()
+    found: dict[str, list[int]] = {}
+    for channel, delivery in rows:
+        found.setdefault(channel, []).append(int(delivery))
+    return found
+
+
+class Marker:
+    """Records each copy's outcome the moment the channel answers for it, and keeps the
+    lease of the copies still to go from running out under a long batch."""
+
+    def __init__(
+        self, session: Session, channel: str, tries: dict[int, int], policy: RetryPolicy,
+        lease: float,
+    ) -> None:  # fmt: skip
+        self.session, self.channel, self.tries, self.policy = session, channel, tries, policy
+        self.lease, self.renewed = lease, time.monotonic()
+        self.left = set(tries)
+        #: Delivery id -> seconds before its next try, for the copies to try again.
+        self.waits: dict[int, float] = {}
+
+    def __call__(self, outgoing: Outgoing, result: SendResult) -> None:
+        delivery = outgoing.delivery_id
+        wait = self.policy.next_wait(self.tries.get(delivery, 1), result)
+        self._mark(delivery, result, wait)
+        self.left.discard(delivery)
+        if wait is not None:
+            self.waits[delivery] = wait
+        elif result.outcome == Outcome.RETRY:
+            log.warning("Gave up sending the %s copy of delivery %s after %d attempts: %s",
+                        self.channel, delivery, self.tries.get(delivery, 1),
+                        result.reason)  # fmt: skip
+        if self.left and time.monotonic() - self.renewed > self.lease / 3:
+            renew(self.session, self.channel, self.left, self.lease)
+            self.renewed = time.monotonic()
+
+    def _mark(self, delivery: int, result: SendResult, wait: float | None) -> None:
+        """Record one answer, waiting out a database that is restarting (up to the lease, or
+        a minute): a copy the other side took but the tool did not record would be sent
+        again. No other sender can take the batch while the database is away, and the lease
+        is renewed as soon as it is back. Past that, the batch stops (raises); the copies not
+        sent yet go later."""
+        deadline, pause = time.monotonic() + max(self.lease, 60.0), 0.1
+        while True:
+            try:
+                mark(self.session, self.channel, delivery, result, wait)
+                return
+            except (OperationalError, InterfaceError):
+                self.session.rollback()
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("The database is not available to record the %s copy of "
+                            "delivery %s; trying again in %.1f s",
+                            self.channel, delivery, pause)  # fmt: skip
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
