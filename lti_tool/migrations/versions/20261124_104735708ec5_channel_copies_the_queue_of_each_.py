@@ -1,7 +1,7 @@
 """Channel copies: the queue of each delivered message by email, LMS message, webhook
 
 Revision ID: 104735708ec5
-Revises: 9e24d9f1bc58
+Revises: c7746a2fb204
 Create Date: 2026-11-24 12:54:08.600009
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '104735708ec5'
-down_revision = '9e24d9f1bc58'
+down_revision = 'c7746a2fb204'
 branch_labels = None
 depends_on = None
 
