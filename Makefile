@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help demo test lint audit bench browser lock translations clean
+.PHONY: help demo test lint audit bench soak browser lock translations clean
 
 help:
 	@echo "make demo    set up and run the tool on 127.0.0.1:$(PORT) (web + worker + beat)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint    ruff and mypy"
 	@echo "make audit   known vulnerabilities in the pinned dependencies (pip-audit)"
 	@echo "make bench   run the benchmarks (ONLY=<name> for one)"
+	@echo "make soak    10 minutes of mixed load on PostgreSQL and Redis (SOAK_SECONDS=...)"
 	@echo "make browser install Debian's Chromium for the browser tests (root)"
 	@echo "make lock    re-pin constraints.txt to the newest allowed versions"
 	@echo "make translations  re-extract the tool's words and update the catalogs"
@@ -59,6 +60,13 @@ audit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY))
+
+# A long run under a steady mixed load (bench/soak.py): two web processes, two workers and
+# beat on this machine's PostgreSQL and Redis; fails if memory or connections grow, or if
+# anything acknowledged was lost or sent twice.
+SOAK_SECONDS ?= 600
+soak: $(STAMP) $(CATALOGS)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m bench.soak
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 # As root we install it; otherwise the browser tests skip and say how to install it.

@@ -45,17 +45,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bench.database import bench_database
-from bench.engine_latency import course_with_learners, engine_settings
+from bench.engine_latency import engine_settings, mentored_course
 from bench.figures import Figure
 from bench.services import app_on, gunicorn
 from lti_tool import clock
-from lti_tool.courses.models import Enrollment, Person, Role
+from lti_tool.courses.models import Role
 from lti_tool.extensions import close_connections, db
 from lti_tool.lti import tokens
-from lti_tool.lti.models import Deployment, RegistrationStatus
+from lti_tool.lti.models import Deployment
 from lti_tool.mentoring import dispatch, journeys, plans
 from lti_tool.mentoring.models import Delivery, Message, MessageKind, Response, Rsvp, RsvpAnswer
-from lti_tool.mentors.models import MentorProfile, Mentorship
 from lti_tool.threads.models import Thread, ThreadStatus
 from lti_tool.topics.services import add_topic
 
@@ -146,27 +145,9 @@ def _seed(app: Flask) -> list[str]:
     """The course, its mentor, LEARNERS learners with 20 delivered messages each (some
     answered, some RSVPed) and a thread each; every learner's launch token."""
     session = db.session()
-    registration, course = course_with_learners(
+    registration, course, mentor_id, learners = mentored_course(
         "https://moodle.example.org", [f"learner-{n}" for n in range(LEARNERS)]
     )
-    mentor = Person(registration_id=registration.id, subject="mentor", name="Maya Mentor",
-                    given_name="Maya")  # fmt: skip
-    registration.status = RegistrationStatus.ACTIVE  # as a launch would have left them
-    for deployment in session.scalars(select(Deployment)):
-        deployment.status = RegistrationStatus.ACTIVE
-    session.add(mentor)
-    session.flush()
-    session.add(Enrollment(course_id=course.id, person_id=mentor.id, role=Role.MENTOR,
-                           lti_roles=[]))  # fmt: skip
-    session.add(MentorProfile(person_id=mentor.id, display_name="Maya", title="Mentor",
-                              bio="I mentor this course."))  # fmt: skip
-    learners = session.execute(
-        select(Person.id).where(Person.registration_id == registration.id,
-                                Person.id != mentor.id).order_by(Person.id)
-    ).scalars().all()  # fmt: skip
-    session.execute(insert(Mentorship), [
-        {"course_id": course.id, "mentor_id": mentor.id, "mentee_id": learner}
-        for learner in learners])  # fmt: skip
     add_topic(session, registration.id, "Active listening")
     sequence, _rules = plans.store(session, registration.id, {
         "name": "Week 1", "topic": "Active listening", "steps": [
@@ -179,7 +160,7 @@ def _seed(app: Flask) -> list[str]:
     _answers(session, course.id)
     now = clock.now()
     session.execute(insert(Thread), [
-        {"course_id": course.id, "learner_id": learner, "mentor_id": mentor.id,
+        {"course_id": course.id, "learner_id": learner, "mentor_id": mentor_id,
          "subject": "How do I start?", "status": ThreadStatus.ANSWERED if n % 2 else
          ThreadStatus.WAITING, "opened_at": now - timedelta(hours=3),
          "last_learner_post_at": now - timedelta(hours=2),

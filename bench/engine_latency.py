@@ -25,14 +25,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from sqlalchemy import insert, select
 
 from bench.database import bench_database
 from bench.figures import Figure
 from bench.services import app_on, celery_worker, gunicorn, wait_until, worker_ready
 from lti_tool.courses.models import Course, Enrollment, Person, Role
 from lti_tool.extensions import close_connections, db
-from lti_tool.lti.models import Deployment, PlatformRegistration
+from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
 from lti_tool.mentoring import plans, rules
+from lti_tool.mentors.models import MentorProfile, Mentorship
 from lti_tool.settings import ROOT
 from lti_tool.topics.services import add_topic
 from xapi import credentials
@@ -154,6 +156,35 @@ def course_with_learners(issuer: str, subjects: list[str]) -> tuple[PlatformRegi
     db.session.add_all(Enrollment(course_id=course.id, person_id=person.id, role=Role.LEARNER,
                                   lti_roles=[]) for person in people)  # fmt: skip
     return registration, course
+
+
+def mentored_course(
+    issuer: str, subjects: list[str]
+) -> tuple[PlatformRegistration, Course, int, list[int]]:
+    """``course_with_learners``, active as a launch would have left it, with a mentor (Maya,
+    with a profile) paired with every learner; the mentor's and the learners' person ids
+    (in ``subjects``' order)."""
+    session = db.session()
+    registration, course = course_with_learners(issuer, subjects)
+    registration.status = RegistrationStatus.ACTIVE
+    for deployment in session.scalars(select(Deployment)):
+        deployment.status = RegistrationStatus.ACTIVE
+    mentor = Person(registration_id=registration.id, subject="mentor", name="Maya Mentor",
+                    given_name="Maya")  # fmt: skip
+    session.add(mentor)
+    session.flush()
+    session.add(Enrollment(course_id=course.id, person_id=mentor.id, role=Role.MENTOR,
+                           lti_roles=[]))  # fmt: skip
+    session.add(MentorProfile(person_id=mentor.id, display_name="Maya", title="Mentor",
+                              bio="I mentor this course."))  # fmt: skip
+    ids = dict(session.execute(select(Person.subject, Person.id).where(
+        Person.registration_id == registration.id, Person.id != mentor.id,
+    )).tuples().all())  # fmt: skip
+    learners = [ids[subject] for subject in subjects]
+    session.execute(insert(Mentorship), [
+        {"course_id": course.id, "mentor_id": mentor.id, "mentee_id": learner}
+        for learner in learners])  # fmt: skip
+    return registration, course, mentor.id, learners
 
 
 def _seed() -> dict[str, str]:

@@ -62,6 +62,15 @@ def gunicorn(
 ) -> Iterator[int]:
     """The app (``app``, gunicorn's way of naming it) under gunicorn on 127.0.0.1; yields its
     port once it answers /healthz."""
+    with gunicorn_process(settings, workers, threads, app) as (port, _server):
+        yield port
+
+
+@contextlib.contextmanager
+def gunicorn_process(
+    settings: dict[str, Any], workers: int = 2, threads: int = 4, app: str = "wsgi:app"
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """As ``gunicorn``, also yielding the server's (master) process."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
@@ -70,7 +79,7 @@ def gunicorn(
     )  # fmt: skip
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
-        yield port
+        yield port, server
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -80,19 +89,35 @@ def gunicorn(
 def celery_worker(settings: dict[str, Any], ready: Callable[[], bool]) -> Iterator[None]:
     """One Celery worker (one process, one task at a time) on the app's broker and queue;
     yields once ``ready()`` (polled) says it has run something. Its log is shown on failure."""
-    with tempfile.NamedTemporaryFile("w+b", suffix=".log") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "wsgi:celery", "worker", "--pool", "solo",
-             "--without-mingle", "--without-gossip", "--without-heartbeat",
-             "--loglevel", "WARNING"],
-            cwd=ROOT, env=environment(settings), stdout=log, stderr=subprocess.STDOUT,
+    with (
+        tempfile.NamedTemporaryFile("w+b", suffix=".log") as log,
+        celery_process(settings, WORKER, Path(log.name)),
+    ):
+        wait_until(ready, 60, "the Celery worker to start", Path(log.name))
+        yield
+
+
+#: A worker as the benchmarks run it: one process, one task at a time.
+WORKER = ("worker", "--pool", "solo", "--without-mingle", "--without-gossip",
+          "--without-heartbeat")  # fmt: skip
+
+
+@contextlib.contextmanager
+def celery_process(
+    settings: dict[str, Any], args: tuple[str, ...], log: Path, level: str = "WARNING"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``celery -A wsgi:celery <args>`` (a worker or beat) with the app's settings, its output
+    in ``log``; stopped (SIGTERM, then waited for) after."""
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wsgi:celery", *args, "--loglevel", level],
+            cwd=ROOT, env=environment(settings), stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            wait_until(ready, 60, "the Celery worker to start", Path(log.name))
-            yield
+            yield process
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def app_on(settings: dict[str, Any]) -> Flask:

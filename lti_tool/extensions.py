@@ -115,6 +115,9 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
         "worker_hijack_root_logger": False,  # our logging (JSON in production) stays in charge
+        # Our handler writes to sys.stderr; a worker that swapped it for Celery's logging
+        # proxy would drop every record (the proxy refuses to log what comes back to it).
+        "worker_redirect_stdouts": False,
         "beat_schedule": {
             "heartbeat": {"task": "ops.heartbeat", "schedule": config["JOBS_HEARTBEAT_SECONDS"]},
             "purge-launch-storage": {"task": "lti.purge_storage", "schedule": 600},
