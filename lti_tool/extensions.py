@@ -135,6 +135,10 @@ def celery_settings(config: Any, instance_path: Path) -> dict[str, Any]:
                 "task": "mentoring.send_due_copies",
                 "schedule": config["CHANNELS_SWEEP_SECONDS"],
             },
+            "send-due-thread-emails": {
+                "task": "threads.send_due_emails",
+                "schedule": config["CHANNELS_SWEEP_SECONDS"],
+            },
             "inactive-learners": {
                 "task": "mentoring.inactivity",
                 "schedule": config["MENTORING_INACTIVITY_SECONDS"],

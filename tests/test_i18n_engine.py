@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import select
 
 from lti_tool import clock
 from lti_tool.courses.models import Course, Person, Role
@@ -33,6 +34,7 @@ from lti_tool.mentoring.channels import mime
 from lti_tool.mentoring.models import Delivery, Journey
 from lti_tool.mentors.models import Mentorship
 from lti_tool.threads import notify, services
+from lti_tool.threads.models import ThreadEmail
 from tests.factories import CourseFactory
 from tests.helpers.smtp import Mailbox
 from tests.mentoring import conftest as mentoring
@@ -233,8 +235,9 @@ def course(app: Flask, db: SQLAlchemy, monkeypatch: pytest.MonkeyPatch) -> dict[
 
 def _reply_email(db: SQLAlchemy, course: dict[str, int], learner: str, box: Mailbox) -> Any:
     thread = services.ask(db.session(), course["course"], course[learner], "Which form?")
-    post = services.reply(db.session(), thread.id, course["mo"], "The blue one.")
-    assert notify.email_reply(db.session(), post.id) == 1
+    services.reply(db.session(), thread.id, course["mo"], "The blue one.")
+    [email] = db.session.scalars(select(ThreadEmail).where(ThreadEmail.thread_id == thread.id))
+    assert notify.send(db.session(), [email.id]) == 1
     return box.messages()[-1]
 
 

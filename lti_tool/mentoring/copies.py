@@ -11,17 +11,22 @@ task was lost (a broker down at commit, a worker killed), whose lease ran out or
 is over. A copy is sent at least once and, unless a worker dies between the other side's
 "accepted" and the mark (milliseconds), once; the channels' ``Message-ID`` and
 ``Idempotency-Key`` name the delivery, so even then the receiver can tell.
+
+The same claim, mark and lease serve any table of that shape (``RowQueue``): the emails
+about question threads (``lti_tool.threads.notify``) are queued and sent the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -57,34 +62,51 @@ def add(session: Session, copies: Mapping[str, Iterable[int]], now: datetime) ->
     )
 
 
-def claim(
-    session: Session, channel: str, delivery_ids: Iterable[int], lease: float
-) -> dict[int, int]:
-    """Take these deliveries' copies by one channel that wait and are due (committed);
-    delivery id -> the try this is."""
-    now = clock.now()
+@dataclass(frozen=True)
+class RowQueue:
+    """A table whose rows are things to send (``status``, ``attempts``, ``next_attempt_at``,
+    ``sent_at``, ``reason``): the rows a sender is given are named by ``key``, within
+    ``scope``; ``what`` names one in the log ("the email copy of delivery")."""
+
+    table: Table
+    key: str
+    what: str
+    scope: tuple[ColumnElement[bool], ...] = ()
+
+    def named(self, keys: Iterable[int]) -> tuple[ColumnElement[bool], ...]:
+        """These rows, still waiting."""
+        column = self.table.c[self.key]
+        return (*self.scope, column.in_(set(keys)), self.table.c.status == CopyStatus.WAITING)
+
+
+def channel(name: str) -> RowQueue:
+    """The copies to go by one channel, named by delivery."""
+    return RowQueue(_COPIES, "delivery_id", f"the {name} copy of delivery",
+                    (_COPIES.c.channel == name,))  # fmt: skip
+
+
+def claim(session: Session, queue: RowQueue, keys: Iterable[int], lease: float) -> dict[int, int]:
+    """Take these rows that wait and are due (committed); key -> the try this is."""
+    now, table = clock.now(), queue.table
     due = (
-        select(_COPIES.c.id)
-        .where(
-            _COPIES.c.channel == channel, _COPIES.c.delivery_id.in_(set(delivery_ids)),
-            _COPIES.c.status == CopyStatus.WAITING, _COPIES.c.next_attempt_at <= now,
-        )
+        select(table.c.id)
+        .where(*queue.named(keys), table.c.next_attempt_at <= now)
         .with_for_update(skip_locked=True)
-    )  # fmt: skip
+    )
     taken = session.execute(
-        update(_COPIES)
-        .where(_COPIES.c.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=now + timedelta(seconds=lease), attempts=_COPIES.c.attempts + 1)
-        .returning(_COPIES.c.delivery_id, _COPIES.c.attempts)
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=now + timedelta(seconds=lease), attempts=table.c.attempts + 1)
+        .returning(table.c[queue.key], table.c.attempts)
     ).all()
     session.commit()
-    return {int(delivery): int(attempts) for delivery, attempts in taken}
+    return {int(key): int(attempts) for key, attempts in taken}
 
 
 def mark(
-    session: Session, channel: str, delivery_id: int, result: SendResult, wait: float | None
+    session: Session, queue: RowQueue, key: int, result: SendResult, wait: float | None
 ) -> None:
-    """Record the channel's answer for one copy at once (committed): done (sent, failed,
+    """Record the other side's answer for one row at once (committed): done (sent, failed,
     unavailable), or waiting ``wait`` seconds, or failed when there is no next try."""
     now = clock.now()
     values: dict[str, Any] = {"reason": result.reason}
@@ -94,24 +116,32 @@ def mark(
         values["status"] = _DONE.get(result.outcome, CopyStatus.FAILED)
         if result.outcome == Outcome.SENT:
             values["sent_at"] = now
-    session.execute(
-        update(_COPIES)
-        .where(_COPIES.c.delivery_id == delivery_id, _COPIES.c.channel == channel,
-               _COPIES.c.status == CopyStatus.WAITING)
-        .values(**values)
-    )  # fmt: skip
+    session.execute(update(queue.table).where(*queue.named([key])).values(**values))
     session.commit()
 
 
-def renew(session: Session, channel: str, delivery_ids: Iterable[int], lease: float) -> None:
-    """Extend the lease of claimed copies still being sent (committed)."""
+def renew(session: Session, queue: RowQueue, keys: Iterable[int], lease: float) -> None:
+    """Extend the lease of claimed rows still being sent (committed)."""
     session.execute(
-        update(_COPIES)
-        .where(_COPIES.c.channel == channel, _COPIES.c.delivery_id.in_(set(delivery_ids)),
-               _COPIES.c.status == CopyStatus.WAITING)
+        update(queue.table)
+        .where(*queue.named(keys))
         .values(next_attempt_at=clock.now() + timedelta(seconds=lease))
-    )  # fmt: skip
+    )
     session.commit()
+
+
+def due_keys(session: Session, queue: RowQueue, limit: int) -> list[int]:
+    """The rows of a queue that wait and are due, oldest first (committed)."""
+    table = queue.table
+    keys = session.scalars(
+        select(table.c[queue.key])
+        .where(*queue.scope, table.c.status == CopyStatus.WAITING,
+               table.c.next_attempt_at <= clock.now())
+        .order_by(table.c.next_attempt_at, table.c.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    session.commit()
+    return [int(key) for key in keys]
 
 
 def due(session: Session, limit: int) -> dict[str, list[int]]:
@@ -130,35 +160,35 @@ def due(session: Session, limit: int) -> dict[str, list[int]]:
 
 
 class Marker:
-    """Records each copy's outcome the moment the channel answers for it, and keeps the
-    lease of the copies still to go from running out under a long batch."""
+    """Records each row's outcome the moment the other side answers for it, and keeps the
+    lease of the rows still to go from running out under a long batch. ``key`` names an
+    outgoing message's row (its delivery, by default)."""
 
     def __init__(
-        self, session: Session, channel: str, tries: dict[int, int], policy: RetryPolicy,
-        lease: float,
+        self, session: Session, queue: RowQueue, tries: dict[int, int], policy: RetryPolicy,
+        lease: float, *, key: Callable[[Outgoing], int] = attrgetter("delivery_id"),
     ) -> None:  # fmt: skip
-        self.session, self.channel, self.tries, self.policy = session, channel, tries, policy
-        self.lease, self.renewed = lease, time.monotonic()
+        self.session, self.queue, self.tries, self.policy = session, queue, tries, policy
+        self.lease, self.renewed, self.key = lease, time.monotonic(), key
         self.left = set(tries)
-        #: Delivery id -> seconds before its next try, for the copies to try again.
+        #: Key -> seconds before its next try, for the rows to try again.
         self.waits: dict[int, float] = {}
 
     def __call__(self, outgoing: Outgoing, result: SendResult) -> None:
-        delivery = outgoing.delivery_id
-        wait = self.policy.next_wait(self.tries.get(delivery, 1), result)
-        self._mark(delivery, result, wait)
-        self.left.discard(delivery)
+        key = self.key(outgoing)
+        wait = self.policy.next_wait(self.tries.get(key, 1), result)
+        self._mark(key, result, wait)
+        self.left.discard(key)
         if wait is not None:
-            self.waits[delivery] = wait
+            self.waits[key] = wait
         elif result.outcome == Outcome.RETRY:
-            log.warning("Gave up sending the %s copy of delivery %s after %d attempts: %s",
-                        self.channel, delivery, self.tries.get(delivery, 1),
-                        result.reason)  # fmt: skip
+            log.warning("Gave up sending %s %s after %d attempts: %s", self.queue.what, key,
+                        self.tries.get(key, 1), result.reason)  # fmt: skip
         if self.left and time.monotonic() - self.renewed > self.lease / 3:
-            renew(self.session, self.channel, self.left, self.lease)
+            renew(self.session, self.queue, self.left, self.lease)
             self.renewed = time.monotonic()
 
-    def _mark(self, delivery: int, result: SendResult, wait: float | None) -> None:
+    def _mark(self, key: int, result: SendResult, wait: float | None) -> None:
         """Record one answer, waiting out a database that is restarting (up to the lease, or
         a minute): a copy the other side took but the tool did not record would be sent
         again. No other sender can take the batch while the database is away, and the lease
@@ -167,14 +197,13 @@ class Marker:
         deadline, pause = time.monotonic() + max(self.lease, 60.0), 0.1
         while True:
             try:
-                mark(self.session, self.channel, delivery, result, wait)
+                mark(self.session, self.queue, key, result, wait)
                 return
             except (OperationalError, InterfaceError):
                 self.session.rollback()
                 if time.monotonic() + pause > deadline:
                     raise
-                log.warning("The database is not available to record the %s copy of "
-                            "delivery %s; trying again in %.1f s",
-                            self.channel, delivery, pause)  # fmt: skip
+                log.warning("The database is not available to record %s %s; trying "
+                            "again in %.1f s", self.queue.what, key, pause)  # fmt: skip
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)

@@ -193,7 +193,8 @@ def send_copies(session: Session, channel_name: str, delivery_ids: list[int], at
     the task's arguments; the rows keep their own."""
     config = current_app.config
     lease = float(config["CHANNELS_LEASE_SECONDS"])
-    tries = copies.claim(session, channel_name, delivery_ids, lease)
+    queue = copies.channel(channel_name)
+    tries = copies.claim(session, queue, delivery_ids, lease)
     if not tries:
         return 0
     channel = build_registry(config, session).get(channel_name)
@@ -202,14 +203,14 @@ def send_copies(session: Session, channel_name: str, delivery_ids: list[int], at
     session.commit()  # channels read their own settings and call out with nothing pending
     gone = set(tries) - {outgoing.delivery_id for outgoing in outgoings}
     for delivery in gone:  # the delivery or its learner was erased meanwhile
-        copies.mark(session, channel_name, delivery, SendResult.failed(_GONE), None)
+        copies.mark(session, queue, delivery, SendResult.failed(_GONE), None)
     if channel is None:
         log.warning("No %s channel is set up; %d copies not sent", channel_name, len(outgoings))
         unset = SendResult.unavailable(f"No {channel_name} channel is set up.")
         for item in outgoings:
-            copies.mark(session, channel_name, item.delivery_id, unset, None)
+            copies.mark(session, queue, item.delivery_id, unset, None)
         return 0
-    marker = copies.Marker(session, channel_name, tries, RetryPolicy.from_config(config), lease)
+    marker = copies.Marker(session, queue, tries, RetryPolicy.from_config(config), lease)
     results = channel.send_many(outgoings, done=marker)
     for item, result in zip(outgoings, results, strict=True):
         if item.delivery_id in marker.left:  # a channel that does not report as it goes

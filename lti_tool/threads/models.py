@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool import clock
 from lti_tool.columns import BigId, enum_column
 from lti_tool.database import Base, UTCDateTime
+from lti_tool.mentoring.channels.models import CopyStatus
 
 
 class ThreadStatus(StrEnum):
@@ -71,9 +72,6 @@ class Thread(Base):
     escalated_to: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     #: Why it was escalated, in words.
     escalation_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
-    #: When the emails to the people it was escalated to were sent (the sending task claims
-    #: the thread with it, so they go once); empty until then, and without an SMTP server.
-    escalation_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="thread", order_by="Post.id", cascade="all, delete-orphan",
@@ -101,11 +99,61 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text)
     #: When it was written.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    #: For a mentor's reply: when the learner's email about it was sent (the sending task
-    #: claims the post with it, so it goes once); empty until then, and without email.
-    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship(back_populates="posts")
 
     def __repr__(self) -> str:
         return f"<Post {self.id} in thread {self.thread_id}>"
+
+
+class ThreadEmailKind(StrEnum):
+    """What a thread email is about."""
+
+    REPLY = "reply"  # a mentor's reply, to the learner
+    ESCALATION = "escalation"  # a question that waited too long, to one of the staff
+
+
+class ThreadEmail(Base):
+    """One email about a question thread, to go or gone: the rows are the emails' queue,
+    written in the transaction of the reply or the escalation, so a lost task, a dead worker
+    or a broker that was down at the commit delays an email, never loses it (the channel
+    copies' queue, ``lti_tool.mentoring.copies``, with its claim, lease and sweep)."""
+
+    __tablename__ = "thread_emails"
+    __table_args__ = (
+        # The sweep's queue: only what still waits, by when it is due.
+        Index(
+            "ix_thread_emails_due", "next_attempt_at",
+            postgresql_where=text("status = 'waiting'"), sqlite_where=text("status = 'waiting'"),
+        ),
+    )  # fmt: skip
+
+    #: Surrogate key; the tasks name emails by it.
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The thread it is about.
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    #: The mentor's reply it carries (a reply email); empty for an escalation.
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("thread_posts.id", ondelete="CASCADE"), index=True
+    )
+    #: Who it goes to.
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    #: A reply or an escalation.
+    kind: Mapped[ThreadEmailKind] = mapped_column(enum_column(ThreadEmailKind, "thread_email_kind"))
+    #: Its Message-ID's own part ("thread-post-7", "thread-3-escalated-12"): one email each.
+    message_key: Mapped[str] = mapped_column(String(100), unique=True)
+    #: Waiting, sent, failed or unavailable (they turned email off, or no server is set up).
+    status: Mapped[CopyStatus] = mapped_column(
+        enum_column(CopyStatus, "thread_email_status"), default=CopyStatus.WAITING
+    )
+    #: Tries so far (a claim counts one).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When it may be claimed: due at once, then after a claim's lease or a retry's wait.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    #: When the SMTP server took it.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The server's last words about it (why it waits, failed or cannot go).
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<ThreadEmail {self.id} {self.kind} of thread {self.thread_id} ({self.status})>"

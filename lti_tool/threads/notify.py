@@ -1,143 +1,160 @@
 """Emails about question threads, through the email channel: a mentor's reply to the
 learner, and an escalated question to the people it was escalated to.
 
-The thread write queues a task after its commit (nothing waits for SMTP, and a rollback
-sends nothing), only when an SMTP server is set up. The task claims its post or thread
-(``notified_at``, ``escalation_notified_at``: set ``WHERE`` still empty, committed before
-sending), so a task run twice sends once; messages the channel says to try again go in a
-later task after the channel retry policy's wait. Each email has a Message-ID of its own
-(``vm-thread-post-<id>``, ``vm-thread-<id>-escalated-<person>``) that no delivery's can
-equal. Who turned email off (their preference, or the one-click unsubscribe) gets none: the
-panel shows the reply and the console the question either way.
+Each email is a ``thread_emails`` row written in the transaction of the reply or the
+escalation (only when an SMTP server is set up and the person wants email), so a rollback
+sends nothing and a commit cannot lose one. After the commit a task hurries the rows along
+(``threads.send_emails``); the sender claims them (``FOR UPDATE SKIP LOCKED`` and a lease of
+``VM_CHANNELS_LEASE_SECONDS``), builds each email from the thread as it stands, and records
+each the moment the SMTP server answers; what to try again waits per the channel retry
+policy. Beat's sweep (``threads.send_due_emails``, every ``VM_CHANNELS_SWEEP_SECONDS``)
+sends what a lost task, a killed worker or a broker down at the commit left waiting: the
+channel copies' queue (``lti_tool.mentoring.copies``). Each email has a Message-ID of its
+own (``vm-thread-post-<id>``, ``vm-thread-<id>-escalated-<person>``) that no delivery's can
+equal. Who turned email off (their preference, or the one-click unsubscribe) before it went
+gets none: the panel shows the reply and the console the question either way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app as celery_app
 from flask import current_app
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from lti_tool import clock, jobs
 from lti_tool.courses.models import Course, Person
 from lti_tool.i18n import N_, _, in_language, reason
-from lti_tool.mentoring import links, preferences
-from lti_tool.mentoring.channels.base import Mentor, Outcome, Outgoing, Recipient, RetryPolicy
+from lti_tool.mentoring import copies, links, preferences
+from lti_tool.mentoring.channels.base import (
+    Mentor,
+    Outcome,
+    Outgoing,
+    Recipient,
+    RetryPolicy,
+    SendResult,
+)
 from lti_tool.mentoring.channels.email import EmailChannel, SmtpSettings
 from lti_tool.mentors.models import MentorProfile
-from lti_tool.threads.models import AuthorRole, Post, Thread
+from lti_tool.threads.models import AuthorRole, Post, Thread, ThreadEmail, ThreadEmailKind
 from xapi.outbox import tool_url
 
 log = logging.getLogger(__name__)
-REPLY_TASK = "threads.email_reply"
-ESCALATION_TASK = "threads.email_escalation"
+SEND_TASK = "threads.send_emails"
+SWEEP = "threads.send_due_emails"
 OPEN_PANEL = N_("Open your mentor panel in your course to read the conversation and answer.")
 OPEN_CONSOLE = N_("Open the mentor console in the course to answer.")
+#: The emails' queue, named by row.
+EMAILS = copies.RowQueue(cast(Table, ThreadEmail.__table__), "id", "the thread email")
+_NO_SERVER = "No SMTP server is set up."
+_OPTED_OUT = "They turned email off."
 
 
 def reply_after_commit(session: Session, thread: Thread, post: Post) -> None:
-    """Queue the learner's email about a mentor's reply, if email is set up and they want it."""
-    if _wants_email(session, [thread.learner_id]):
-        post_id = post.id
-        jobs.call_after_commit(REPLY_TASK, lambda: _send_task(REPLY_TASK, [post_id, 1]))
+    """Queue the learner's email about a mentor's reply, if email is set up and they want
+    it: a row in this transaction, a task after its commit."""
+    if _wanting(session, [thread.learner_id]):
+        _queue(session, [ThreadEmail(
+            thread_id=thread.id, post_id=post.id, person_id=thread.learner_id,
+            kind=ThreadEmailKind.REPLY, message_key=f"thread-post-{post.id}",
+        )])  # fmt: skip
 
 
-def escalation_after_commit(thread: Thread) -> None:
-    """Queue the emails about an escalated thread, if email is set up."""
-    if current_app.config["SMTP_HOST"] and thread.escalated_to:
-        args = [thread.id, None, 1]
-        jobs.call_after_commit(ESCALATION_TASK, lambda: _send_task(ESCALATION_TASK, args))
+def escalation_after_commit(session: Session, thread: Thread) -> None:
+    """Queue the emails about an escalated thread to those it went to who want email."""
+    _queue(session, [ThreadEmail(
+        thread_id=thread.id, person_id=person, kind=ThreadEmailKind.ESCALATION,
+        message_key=f"thread-{thread.id}-escalated-{person}",
+    ) for person in _wanting(session, thread.escalated_to)])  # fmt: skip
 
 
-def email_reply(session: Session, post_id: int, attempt: int = 1) -> int:
-    """Email the learner a mentor's reply (once: the first attempt claims the post); how
-    many emails went."""
-    post = session.get(Post, post_id)
-    if post is None or post.author_role is not AuthorRole.MENTOR:
-        return 0
-    if attempt == 1 and not _claim(session, Post.id == post_id, Post.notified_at):
-        return 0
-    thread = post.thread
-    if not _wants_email(session, [thread.learner_id]):
-        return 0
-    outgoing = _reply(session, thread, post)
-    session.commit()  # nothing pending while the channel calls out
-    return _send(REPLY_TASK, [outgoing], lambda again: [post_id, attempt + 1], attempt)
-
-
-def email_escalation(session: Session, thread_id: int, person_ids: list[int] | None,
-                     attempt: int = 1) -> int:  # fmt: skip
-    """Email the people a thread was escalated to (``person_ids``: only those, on a retry;
-    the first attempt claims the thread); how many emails went."""
-    thread = session.get(Thread, thread_id)
-    if thread is None or thread.escalated_at is None:
-        return 0
-    if person_ids is None:
-        if not _claim(session, Thread.id == thread_id, Thread.escalation_notified_at):
-            return 0
-        person_ids = list(thread.escalated_to)
-    wanting = preferences.policies(session, person_ids, current_app.config)
-    people = [p for p in person_ids if p in wanting and "email" in wanting[p].channels]
-    outgoings = [_escalated(session, thread, session.get_one(Person, p)) for p in people]
-    session.commit()
-    return _send(ESCALATION_TASK, outgoings,
-                 lambda again: [thread_id, [o.recipient.person_id for o in again], attempt + 1],
-                 attempt)  # fmt: skip
-
-
-def _send_task(name: str, args: list[Any], wait: float = 0) -> Any:
-    return celery_app.send_task(name, args=args, countdown=wait or None)
-
-
-def _wants_email(session: Session, person_ids: list[int]) -> bool:
+def send(session: Session, email_ids: list[int], attempt: int = 1) -> int:
+    """Send these queued emails (those still waiting and due: a task run twice sends once);
+    how many went. ``attempt`` is the sender's count, for the next task's arguments."""
     config = current_app.config
-    if not config["SMTP_HOST"]:
-        return False
-    policy = preferences.policies(session, person_ids, config).get(person_ids[0])
-    return policy is not None and "email" in policy.channels
-
-
-def _claim(session: Session, which: ColumnElement[bool], mark: Any) -> bool:
-    """Set the mark where it is still empty; whether this call set it (committed)."""
-    table = mark.class_
-    claimed = session.execute(
-        update(table)
-        .where(which, mark.is_(None))
-        .values({mark.key: clock.now()})
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    session.commit()
-    return bool(claimed)
-
-
-def _send(
-    task: str, outgoings: Sequence[Outgoing], again_args: Callable[[list[Outgoing]], list[Any]],
-    attempt: int,
-) -> int:  # fmt: skip
-    """Send through the email channel; queue the ones to try again; how many went."""
+    lease = float(config["CHANNELS_LEASE_SECONDS"])
+    tries = copies.claim(session, EMAILS, email_ids, lease)
+    if not tries:
+        return 0
+    rows = session.scalars(
+        select(ThreadEmail).where(ThreadEmail.id.in_(tries)).order_by(ThreadEmail.id)
+    ).all()
+    wanting = _wanting(session, {row.person_id for row in rows})
+    outgoings: dict[str, tuple[int, Outgoing]] = {}
+    skipped: list[tuple[int, SendResult]] = []
+    for row in rows:
+        if not config["SMTP_HOST"] or row.person_id not in wanting:
+            why = _OPTED_OUT if config["SMTP_HOST"] else _NO_SERVER
+            skipped.append((row.id, SendResult.unavailable(why)))
+        else:
+            outgoings[row.message_key] = (row.id, _build(session, row))
+    session.commit()  # nothing pending while the server is called
+    for email_id, result in skipped:
+        copies.mark(session, EMAILS, email_id, result, None)
     if not outgoings:
         return 0
-    config = current_app.config
-    results = EmailChannel(SmtpSettings.from_config(config)).send_many(outgoings)
-    pairs = list(zip(outgoings, results, strict=True))
-    for outgoing, result in pairs:
+    marker = copies.Marker(session, EMAILS, tries, RetryPolicy.from_config(config), lease,
+                           key=lambda outgoing: outgoings[outgoing.message_key][0])  # fmt: skip
+    results = EmailChannel(SmtpSettings.from_config(config)).send_many(
+        [outgoing for _id, outgoing in outgoings.values()], done=marker
+    )
+    for (email_id, outgoing), result in zip(outgoings.values(), results, strict=True):
+        if email_id in marker.left:
+            marker(outgoing, result)
         if result.outcome == Outcome.FAILED:
             log.warning("The email %s failed for good: %s", outgoing.message_key, result.reason)
-    again = [(outgoing, result) for outgoing, result in pairs if result.outcome == Outcome.RETRY]
-    if again:
-        wait = RetryPolicy.from_config(config).next_wait(attempt, again[0][1])
-        if wait is None:
-            log.warning("Gave up on %d emails after %d attempts: %s", len(again), attempt,
-                        again[0][1].reason)  # fmt: skip
-        else:
-            _send_task(task, again_args([outgoing for outgoing, _result in again]), wait)
+    if marker.waits:
+        send_later(list(marker.waits), attempt + 1, max(marker.waits.values()))
     return sum(1 for result in results if result.outcome == Outcome.SENT)
+
+
+def send_due(session: Session) -> int:
+    """Send a task for every batch of emails that wait and are due; how many emails."""
+    batch = int(current_app.config["MENTORING_DISPATCH_BATCH"])
+    found = copies.due_keys(session, EMAILS, limit=batch * 20)
+    for start in range(0, len(found), batch):
+        send_later(found[start : start + batch])
+    return len(found)
+
+
+def send_later(email_ids: list[int], attempt: int = 1, wait: float = 0) -> Any:
+    """Send these queued emails in a task (after ``wait`` s)."""
+    return celery_app.send_task(SEND_TASK, args=[email_ids, attempt], countdown=wait or None)
+
+
+def _queue(session: Session, emails: list[ThreadEmail]) -> None:
+    if not emails:
+        return
+    now = clock.now()
+    for email in emails:
+        email.next_attempt_at = now
+    session.add_all(emails)
+    session.flush()
+    ids = [email.id for email in emails]
+    jobs.call_after_commit(SEND_TASK, lambda: send_later(ids))
+
+
+def _wanting(session: Session, person_ids: Iterable[int]) -> set[int]:
+    """Those of these people who get email (none without an SMTP server)."""
+    config = current_app.config
+    wanted = list(dict.fromkeys(person_ids))
+    if not config["SMTP_HOST"] or not wanted:
+        return set()
+    policies = preferences.policies(session, wanted, config)
+    return {person for person, policy in policies.items() if "email" in policy.channels}
+
+
+def _build(session: Session, row: ThreadEmail) -> Outgoing:
+    thread = session.get_one(Thread, row.thread_id)
+    if row.kind is ThreadEmailKind.REPLY:
+        return _reply(session, thread, session.get_one(Post, row.post_id))
+    return _escalated(session, thread, session.get_one(Person, row.person_id))
 
 
 def _reply(session: Session, thread: Thread, post: Post) -> Outgoing:

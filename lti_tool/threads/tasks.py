@@ -18,13 +18,13 @@ def escalate_due_threads() -> int:
     return escalate_due(db.session())
 
 
-@shared_task(name=notify.REPLY_TASK)
-def email_reply(post_id: int, attempt: int = 1) -> int:
-    """Email the learner a mentor's reply (once; retried per the channel retry policy)."""
-    return notify.email_reply(db.session(), post_id, attempt)
+@shared_task(name=notify.SEND_TASK)
+def send_emails(email_ids: list[int], attempt: int = 1) -> int:
+    """Send queued thread emails (once each; retried per the channel retry policy)."""
+    return notify.send(db.session(), email_ids, attempt)
 
 
-@shared_task(name=notify.ESCALATION_TASK)
-def email_escalation(thread_id: int, person_ids: list[int] | None = None, attempt: int = 1) -> int:
-    """Email the people an escalated question went to (once; retried per the policy)."""
-    return notify.email_escalation(db.session(), thread_id, person_ids, attempt)
+@shared_task(name=notify.SWEEP)
+def send_due_emails() -> int:
+    """Send the thread emails that wait and are due (a lost task, a dead worker, a retry)."""
+    return notify.send_due(db.session())
