@@ -140,7 +140,13 @@ def launch() -> BaseResponse | str:
 @bp.post("/launch/complete")
 @limited("launch", client_address)
 def complete() -> BaseResponse:
-    """The postMessage path: the state read back from the platform's storage must match."""
+    """The postMessage path: the state read back from the platform's storage must match,
+    and the form must come from the tool's own page."""
+    if not _posted_by_own_page():
+        raise LaunchForbidden(
+            "This sign-in was sent from another site, so it was refused. Open Virtual Mentor "
+            "from your course."
+        )
     pending = storage().take(f"pending:{request.form.get('launch_id', '')}")
     if pending is None:
         raise LaunchForbidden("This launch has expired or was already used. Launch again.")
@@ -156,6 +162,19 @@ def complete() -> BaseResponse:
     with autocommit(session):
         context = record_launch(session, registration, pending["claims"])
     return _land(context, pending["claims"])
+
+
+def _posted_by_own_page() -> bool:
+    """Whether the browser says one of the tool's own pages sent this form: the waiting
+    page posts it to its own origin. Another site posting someone's pending launch (its own,
+    to sign a victim in as the attacker) is refused. Browsers send ``Sec-Fetch-Site`` or at
+    least ``Origin`` with every POST; a client that sends neither is not a browser and still
+    needs the launch id and the state."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in {"same-origin", "none"}
+    sent_from = request.headers.get("Origin")
+    return sent_from is None or sent_from == request.host_url.rstrip("/")
 
 
 def _land(context: tokens.LaunchContext, claims: dict[str, Any]) -> BaseResponse:
