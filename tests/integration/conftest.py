@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
+import flask_migrate
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.database import read_only
-from lti_tool.extensions import db
+from lti_tool.extensions import close_connections, db
 from lti_tool.ops.models import JobHeartbeat
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, own_database
+from tests.helpers.services import service_url
+
+#: Builds the app on real services; see ``on_services``.
+OnServices = Callable[..., AbstractContextManager[tuple[Flask, dict[str, str]]]]
 
 
 @pytest.fixture
@@ -34,6 +42,48 @@ def worker_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
         }
 
     return build
+
+
+@pytest.fixture
+def on_services(
+    make_app: Callable[..., Flask],
+    worker_env: Callable[..., dict[str, str]],
+    queue_name: str,
+    tmp_path: Path,
+) -> OnServices:
+    """``on_services(settings, broker_url=None)``: the app on a PostgreSQL schema of its own
+    (migrated) with Redis (or ``broker_url``) as its broker on a queue of its own, and
+    ``settings``; yields it and the environment that workers and beat share it by (the
+    settings as ``VM_`` variables). The queue is deleted and the connections closed after."""
+
+    @contextlib.contextmanager
+    def build(
+        settings: dict[str, Any], broker_url: str | None = None
+    ) -> Iterator[tuple[Flask, dict[str, str]]]:
+        service_url("VM_TEST_DATABASE_URL", "PostgreSQL")
+        broker = broker_url or service_url("VM_TEST_REDIS_URL", "Redis")
+        with own_database(tmp_path) as url:
+            app = make_app(DATABASE_URL=url, BROKER_URL=broker, BROKER_QUEUE=queue_name,
+                           **settings)  # fmt: skip
+            celery = app.extensions["celery"]
+            celery.set_default()  # the wake-ups go through Celery's current app: this one's
+            celery.set_current()
+            try:
+                with app.app_context():
+                    flask_migrate.upgrade()
+                variables = {f"VM_{key}": _variable(value) for key, value in settings.items()}
+                yield app, worker_env(url, broker, queue_name, **variables)
+            finally:
+                with celery.connection_for_write() as connection:
+                    connection.default_channel.queue_delete(queue_name)
+                with app.app_context():
+                    close_connections()
+
+    return build
+
+
+def _variable(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @pytest.fixture

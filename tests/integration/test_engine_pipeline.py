@@ -21,18 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import flask_migrate
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from lti_tool.database import read_only
 from lti_tool.events.models import LearningEvent
-from lti_tool.extensions import close_connections, db
+from lti_tool.extensions import db
 from lti_tool.mentoring import answers, feed, plans, rules
 from lti_tool.mentoring.models import Delivery, Journey, Step
 from lti_tool.topics.services import add_topic
-from tests.conftest import own_database
 from tests.factories import (
     CourseFactory,
     DeploymentFactory,
@@ -41,8 +39,7 @@ from tests.factories import (
     RegistrationFactory,
 )
 from tests.helpers.processes import celery_command, running, wait_for
-from tests.helpers.services import service_url
-from tests.integration.conftest import read_heartbeat
+from tests.integration.conftest import OnServices, read_heartbeat
 from tests.mentoring.conftest import FIXTURE, MOODLE, QUIZ, plan
 from xapi import credentials
 
@@ -164,32 +161,11 @@ def _tenant() -> tuple[dict[str, str], int, int]:
 
 
 @pytest.fixture
-def pipeline(
-    make_app: Callable[..., Flask],
-    worker_env: Callable[..., dict[str, str]],
-    queue_name: str,
-    tmp_path: Path,
-) -> Iterator[Pipeline]:
-    service_url("VM_TEST_DATABASE_URL", "PostgreSQL")
-    broker_url = service_url("VM_TEST_REDIS_URL", "Redis")
-    with own_database(tmp_path) as url:
-        app = make_app(DATABASE_URL=url, BROKER_URL=broker_url, BROKER_QUEUE=queue_name, **ENGINE)
-        celery = app.extensions["celery"]
-        celery.set_default()  # the wake-ups go through Celery's current app: this one's
-        celery.set_current()
-        try:
-            with app.app_context():
-                flask_migrate.upgrade()
-                headers, course_id, person_id = _tenant()
-            variables = {f"VM_{key}": str(value).lower() if isinstance(value, bool) else str(value)
-                         for key, value in ENGINE.items()}  # fmt: skip
-            env = worker_env(url, broker_url, queue_name, **variables)
-            yield Pipeline(app, env, headers, course_id, person_id, tmp_path)
-        finally:
-            with celery.connection_for_write() as connection:
-                connection.default_channel.queue_delete(queue_name)
-            with app.app_context():
-                close_connections()
+def pipeline(on_services: OnServices, tmp_path: Path) -> Iterator[Pipeline]:
+    with on_services(ENGINE) as (app, env):
+        with app.app_context():
+            headers, course_id, person_id = _tenant()
+        yield Pipeline(app, env, headers, course_id, person_id, tmp_path)
 
 
 def _handed_off(pipeline: Pipeline) -> tuple[int, int]:

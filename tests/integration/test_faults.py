@@ -27,24 +27,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import flask_migrate
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from lti_tool.courses.models import Person
 from lti_tool.database import read_only
-from lti_tool.extensions import close_connections, db
+from lti_tool.extensions import db
 from lti_tool.mentoring import plans, rules
 from lti_tool.mentoring.channels.models import ChannelCopy
 from lti_tool.mentoring.models import Delivery, DeliveryStatus
 from lti_tool.topics.services import add_topic
-from tests.conftest import own_database
 from tests.helpers.processes import celery_command, running, wait_for
 from tests.helpers.seed import platform_course, welcome_due
 from tests.helpers.services import reachable, service_url
 from tests.helpers.smtp import Mailbox, smtp_server
-from tests.integration.conftest import FAULT_FIGURES, read_heartbeat
+from tests.integration.conftest import FAULT_FIGURES, OnServices, read_heartbeat
 from tests.integration.test_readyz_faults import _pg_ctl, _require_local_control
 from tests.mentoring.conftest import COMPLETED, FIXTURE, MOODLE, QUIZ
 from xapi import credentials
@@ -155,34 +153,13 @@ class Rig:
 
 
 @pytest.fixture
-def rig(
-    make_app: Callable[..., Flask],
-    worker_env: Callable[..., dict[str, str]],
-    queue_name: str,
-    tmp_path: Path,
-) -> Iterator[Rig]:
+def rig(on_services: OnServices, tmp_path: Path) -> Iterator[Rig]:
     """The rig, torn down with its queue and schema."""
-    service_url("VM_TEST_DATABASE_URL", "PostgreSQL")
-    broker_url = service_url("VM_TEST_REDIS_URL", "Redis")
     mailbox = KillingMailbox()
-    with smtp_server(mailbox) as (host, port), own_database(tmp_path) as url:
+    with smtp_server(mailbox) as (host, port):
         settings = {**SETTINGS, "SMTP_HOST": host, "SMTP_PORT": port}
-        app = make_app(DATABASE_URL=url, BROKER_URL=broker_url, BROKER_QUEUE=queue_name,
-                       **settings)  # fmt: skip
-        celery = app.extensions["celery"]
-        celery.set_default()  # the wake-ups go through Celery's current app: this one's
-        celery.set_current()
-        try:
-            with app.app_context():
-                flask_migrate.upgrade()
-            variables = {f"VM_{key}": str(value) for key, value in settings.items()}
-            env = worker_env(url, broker_url, queue_name, **variables)
+        with on_services(settings) as (app, env):
             yield Rig(app, env, tmp_path, mailbox)
-        finally:
-            with celery.connection_for_write() as connection:
-                connection.default_channel.queue_delete(queue_name)
-            with app.app_context():
-                close_connections()
 
 
 def _poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
