@@ -6,6 +6,7 @@ import socket
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
@@ -60,7 +61,23 @@ def test_readyz_reports_how_long_ago_the_workers_beat(
 ) -> None:
     record_heartbeat(db.session(), "heartbeat", "worker-1")
     frozen_clock.advance(timedelta(seconds=42))
-    assert client.get("/readyz").json["jobs"]["heartbeat_age_s"] == 42.0
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["jobs"] == {"heartbeat_age_s": 42.0, "running": True}
+
+
+@pytest.mark.parametrize("age", [None, 120, 600])
+def test_readyz_says_the_workers_are_not_running_when_they_stopped_beating(
+    client: FlaskClient, db: SQLAlchemy, frozen_clock: FixedClock, age: int | None
+) -> None:
+    """With beats every 15 s, 2 minutes without one means no worker or no beat runs; the web
+    tier stays ready (the panel and the statement endpoint do not need them)."""
+    if age is not None:
+        record_heartbeat(db.session(), "heartbeat", "worker-1")
+        frozen_clock.advance(timedelta(seconds=age))
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["jobs"] == {"heartbeat_age_s": age and float(age), "running": False}
 
 
 def test_start_page_shows_status_and_courses(client: FlaskClient, db: SQLAlchemy) -> None:

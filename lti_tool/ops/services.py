@@ -115,6 +115,12 @@ def heartbeat_age(session: Session, name: str, now: datetime) -> float | None:
     return None if beat is None else round((now - beat.beat_at).total_seconds(), 1)
 
 
+def jobs_running(age: float | None, heartbeat_seconds: float) -> bool:
+    """Whether the workers and beat look alive: a heartbeat within 8 of its intervals (2
+    minutes by default; a beat can wait behind a long batch without a false alarm)."""
+    return age is not None and age < 8 * heartbeat_seconds
+
+
 def _describe(exc: BaseException) -> str:
     """The error's first line, without credentials, short enough for a probe."""
     line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -11,7 +11,7 @@ from lti_tool import clock
 from lti_tool.courses.models import Course, Enrollment
 from lti_tool.devplatform.directory import COURSES, USERS
 from lti_tool.extensions import db
-from lti_tool.ops.services import check_broker, check_database, heartbeat_age
+from lti_tool.ops.services import check_broker, check_database, heartbeat_age, jobs_running
 
 bp = Blueprint("ops", __name__)
 
@@ -37,8 +37,11 @@ def readyz() -> tuple[dict[str, object], int]:
     if failing:
         body["error"] = "; ".join(check.detail for check in failing)
     else:
-        # Informational: the web tier is ready even while workers restart.
-        body["jobs"] = {"heartbeat_age_s": heartbeat_age(db.session(), "heartbeat", clock.now())}
+        # Informational: the web tier is ready even while workers restart (a learner's panel
+        # and the statement endpoint do not need them), but it says whether they run.
+        age = heartbeat_age(db.session(), "heartbeat", clock.now())
+        running = jobs_running(age, current_app.config["JOBS_HEARTBEAT_SECONDS"])
+        body["jobs"] = {"heartbeat_age_s": age, "running": running}
     return body, 503 if failing else 200
 
 
@@ -54,7 +57,8 @@ def start() -> str:
     ).all()
     return render_template(
         "start.html",
-        heartbeat_age=heartbeat_age(db.session(), "heartbeat", clock.now()),
+        heartbeat_age=(age := heartbeat_age(db.session(), "heartbeat", clock.now())),
+        jobs_running=jobs_running(age, current_app.config["JOBS_HEARTBEAT_SECONDS"]),
         courses=courses,
         env=current_app.config["ENV"],
         platform=_embedded_platform_directory(),
