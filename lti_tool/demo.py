@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -86,17 +87,23 @@ def run_command(port: int) -> None:
     from honcho.manager import Manager  # noqa: PLC0415 (only this command needs it)
 
     bin_dir = Path(sys.executable).parent
+    url = f"http://127.0.0.1:{port}/"
+    # The workers build links (emails) and statements outside any request: they need the
+    # address the demo is served on, unless one was set.
+    env = {**os.environ, "VM_XAPI_TOOL_URL": current_app.config["XAPI_TOOL_URL"] or url}
     manager = Manager()
     manager.add_process(
         "web",
         f"{bin_dir}/gunicorn --bind 127.0.0.1:{port} --workers 2 --threads 4 "
         "--error-logfile - wsgi:app",
+        env=env,
     )
     manager.add_process(
-        "worker", f"{bin_dir}/celery -A wsgi:celery worker --pool threads --concurrency 4 -l INFO"
+        "worker",
+        f"{bin_dir}/celery -A wsgi:celery worker --pool threads --concurrency 4 -l INFO",
+        env=env,
     )
-    manager.add_process("beat", f"{bin_dir}/celery -A wsgi:celery beat -l INFO")
-    url = f"http://127.0.0.1:{port}/"
+    manager.add_process("beat", f"{bin_dir}/celery -A wsgi:celery beat -l INFO", env=env)
     threading.Thread(target=_announce_when_up, args=(url,), daemon=True).start()
     manager.loop()
     sys.exit(manager.returncode)

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
 
@@ -100,11 +101,21 @@ def _production_problems(settings: Mapping[str, Any]) -> list[str]:
         problems.append(
             "VM_SECRETS_KEY is missing; it encrypts private keys at rest (see config/example.env)."
         )
+    if not _public_address(settings["XAPI_TOOL_URL"]):
+        problems.append(
+            "VM_XAPI_TOOL_URL is not the tool's public address (https://mentor.example.org); "
+            "workers need it for the links in emails and the activities of xAPI statements."
+        )
     if settings["LTI_EMBEDDED_PLATFORM"]:
         problems.append("VM_LTI_EMBEDDED_PLATFORM is on; the embedded platform is for demos only.")
     if settings["DEMO_CLOCK"]:
         problems.append("VM_DEMO_CLOCK is on; the demo clock is for demos only.")
     return problems
+
+
+def _public_address(url: Any) -> bool:
+    parts = urlsplit(str(url).strip())
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def _retention_problems(settings: Mapping[str, Any]) -> list[str]:

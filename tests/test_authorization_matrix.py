@@ -275,6 +275,7 @@ PRODUCTION = {
     "ENV": "production", "SECRETS_KEY": "1KJD8NJcx9T3Qm0fUpLHRWD8d0I6kVc5Xc2c4tq9y4U=",
     "DATABASE_URL": "postgresql://vm@127.0.0.1:1/vm", "BROKER_URL": "redis://127.0.0.1:1/0",
     "LTI_EMBEDDED_PLATFORM": False, "DEMO_CLOCK": False,
+    "XAPI_TOOL_URL": "https://mentor.example.org",
 }  # fmt: skip
 
 

@@ -76,3 +76,43 @@ def test_demo_commands_do_not_exist_in_production() -> None:
     result = app.test_cli_runner().invoke(demo_cli, ["seed"])
     assert result.exit_code != 0
     assert "not available in production" in result.output
+
+
+class _Processes:
+    """Stands in for honcho's process manager: keeps what ``demo run`` would start."""
+
+    started: dict[str, tuple[str, dict[str, str]]]
+
+    def __init__(self) -> None:
+        type(self).started = {}
+        self.returncode = 0
+
+    def add_process(self, name: str, cmd: str, env: dict[str, str] | None = None) -> None:
+        type(self).started[name] = (cmd, dict(env or {}))
+
+    def loop(self) -> None:
+        """Nothing runs."""
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [("", "http://127.0.0.1:8123/"), ("https://mentor.example.org", "https://mentor.example.org")],
+)
+def test_demo_run_gives_its_processes_the_address_the_demo_is_served_on(
+    runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch, configured: str, expected: str
+) -> None:
+    """The worker builds email links and statements outside any request: without an
+    address it failed every email of a demo given an SMTP server."""
+    import honcho.manager
+
+    from lti_tool import demo
+
+    monkeypatch.setattr(honcho.manager, "Manager", _Processes)
+    monkeypatch.setattr(demo, "_announce_when_up", lambda url: None)
+    monkeypatch.setitem(runner.app.config, "XAPI_TOOL_URL", configured)
+    result = runner.invoke(args=["demo", "run", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert set(_Processes.started) == {"web", "worker", "beat"}
+    assert "127.0.0.1:8123" in _Processes.started["web"][0]
+    for _cmd, env in _Processes.started.values():
+        assert env["VM_XAPI_TOOL_URL"] == expected

@@ -23,6 +23,7 @@ SAFE = {
     "VM_BROKER_URL": "redis://127.0.0.1:1/0",
     "VM_LTI_EMBEDDED_PLATFORM": "false",
     "VM_DEMO_CLOCK": "false",
+    "VM_XAPI_TOOL_URL": "https://mentor.example.org",
 }
 
 

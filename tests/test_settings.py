@@ -16,6 +16,7 @@ SAFE_PRODUCTION = {
     "VM_BROKER_URL": "redis://127.0.0.1:6379/0",
     "VM_LTI_EMBEDDED_PLATFORM": "false",
     "VM_DEMO_CLOCK": "false",
+    "VM_XAPI_TOOL_URL": "https://mentor.example.org",
 }
 
 
@@ -111,6 +112,8 @@ def test_a_safe_production_configuration_is_accepted() -> None:
         ({"VM_LTI_EMBEDDED_PLATFORM": "true"}, "VM_LTI_EMBEDDED_PLATFORM is on"),
         ({"VM_DEMO_CLOCK": "true"}, "VM_DEMO_CLOCK is on"),
         ({"VM_SECRETS_KEY": ""}, "VM_SECRETS_KEY is missing"),
+        ({"VM_XAPI_TOOL_URL": ""}, "VM_XAPI_TOOL_URL is not the tool's public address"),
+        ({"VM_XAPI_TOOL_URL": "mentor.example.org"}, "VM_XAPI_TOOL_URL is not the tool's"),
     ],
 )
 def test_unsafe_production_settings_are_refused_by_name(change: dict[str, str], named: str) -> None:
@@ -127,6 +130,7 @@ def test_every_production_problem_is_reported_at_once() -> None:
         "VM_BROKER_URL",
         "VM_LTI_EMBEDDED_PLATFORM",
         "VM_DEMO_CLOCK",
+        "VM_XAPI_TOOL_URL",
     ):
         assert setting in str(error.value)
 

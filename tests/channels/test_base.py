@@ -105,7 +105,8 @@ def test_a_channel_without_a_batch_of_its_own_sends_a_batch_one_by_one() -> None
         ({"VM_SMTP_HOST": "smtp.example.org"}, "VM_SMTP_FROM is not an email address"),
         (
             {"VM_ENV": "production", "VM_SMTP_HOST": "smtp.example.org", "VM_SMTP_FROM":
-             "m@example.org", "VM_SMTP_USERNAME": "vm", "VM_SMTP_SECURITY": "none"},
+             "m@example.org", "VM_SMTP_USERNAME": "vm", "VM_SMTP_SECURITY": "none",
+             "VM_XAPI_TOOL_URL": "https://mentor.example.org"},
             "the password would travel in clear",
         ),
     ],

@@ -77,6 +77,7 @@ def test_platform_publishes_its_keys(platform_client: FlaskClient) -> None:
 def test_the_embedded_platform_does_not_exist_in_production(make_app: Callable[..., Flask]) -> None:
     app = make_app(
         ENV="production",
+        XAPI_TOOL_URL="https://mentor.example.org",
         SECRETS_KEY="1KJD8NJcx9T3Qm0fUpLHRWD8d0I6kVc5Xc2c4tq9y4U=",
         DATABASE_URL="postgresql://vm@127.0.0.1:1/vm",
         BROKER_URL="redis://127.0.0.1:1/0",
