@@ -154,19 +154,20 @@ class Rig:
                  self.logs / f"{name}.log")  # fmt: skip
 
 
-@pytest.fixture
-def rig(
+@contextlib.contextmanager
+def rig_on(
     make_app: Callable[..., Flask],
     worker_env: Callable[..., dict[str, str]],
     queue_name: str,
     tmp_path: Path,
+    broker_url: str,
+    mailbox: KillingMailbox,
+    **extra: Any,
 ) -> Iterator[Rig]:
-    """The rig, torn down with its queue and schema."""
-    service_url("VM_TEST_DATABASE_URL", "PostgreSQL")
-    broker_url = service_url("VM_TEST_REDIS_URL", "Redis")
-    mailbox = KillingMailbox()
+    """A rig on a PostgreSQL schema of its own and ``broker_url``, with ``SETTINGS`` and
+    ``extra`` (also test_broker_restarts.py's, on a Redis of its own)."""
     with smtp_server(mailbox) as (host, port), own_database(tmp_path) as url:
-        settings = {**SETTINGS, "SMTP_HOST": host, "SMTP_PORT": port}
+        settings = {**SETTINGS, "SMTP_HOST": host, "SMTP_PORT": port, **extra}
         app = make_app(DATABASE_URL=url, BROKER_URL=broker_url, BROKER_QUEUE=queue_name,
                        **settings)  # fmt: skip
         celery = app.extensions["celery"]
@@ -179,10 +180,27 @@ def rig(
             env = worker_env(url, broker_url, queue_name, **variables)
             yield Rig(app, env, tmp_path, mailbox)
         finally:
-            with celery.connection_for_write() as connection:
-                connection.default_channel.queue_delete(queue_name)
             with app.app_context():
                 close_connections()
+
+
+@pytest.fixture
+def rig(
+    make_app: Callable[..., Flask],
+    worker_env: Callable[..., dict[str, str]],
+    queue_name: str,
+    tmp_path: Path,
+) -> Iterator[Rig]:
+    """The rig on the shared Redis, torn down with its queue and schema."""
+    service_url("VM_TEST_DATABASE_URL", "PostgreSQL")
+    broker_url = service_url("VM_TEST_REDIS_URL", "Redis")
+    with rig_on(make_app, worker_env, queue_name, tmp_path, broker_url,
+                KillingMailbox()) as made:  # fmt: skip
+        try:
+            yield made
+        finally:
+            with made.app.extensions["celery"].connection_for_write() as connection:
+                connection.default_channel.queue_delete(queue_name)
 
 
 def _poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
