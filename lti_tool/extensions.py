@@ -11,7 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from lti_tool import models  # noqa: F401 (registers every table on the metadata)
+from lti_tool import models, redis_transport  # noqa: F401 (models: registers every table)
 from lti_tool.database import Base, ping_postgresql, tune_sqlite
 
 
@@ -86,6 +86,7 @@ def init_celery(app: Flask) -> Celery[Any]:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    redis_transport.install()  # a worker survives Redis going away with tasks in flight
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(celery_settings(app.config, Path(app.instance_path)))
     celery_app.set_default()

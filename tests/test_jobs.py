@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
+from lti_tool import redis_transport
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.ops.tasks import heartbeat
 from tests.factories import PersonFactory
@@ -52,3 +53,15 @@ def test_a_broker_outage_at_commit_keeps_the_commit_and_logs(
         enqueue_after_commit(heartbeat, "broker-down")
         db.session.commit()  # must not raise: the row is safe, the sweep will resend
     assert "Could not send ops.heartbeat to the broker" in caplog.text
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0"])
+def test_a_redis_broker_goes_through_the_transport_that_outlives_a_lost_connection(
+    make_app: Callable[..., Flask], url: str
+) -> None:
+    # tests/integration/test_broker_restarts.py kills Redis under working workers; this only
+    # checks the wiring, and that kombu still treats the URL as its own (logs, rediss's TLS).
+    connection = make_app(BROKER_URL=url).extensions["celery"].connection_for_write()
+    assert isinstance(connection.transport, redis_transport.Transport)
+    scheme = url.split(":", 1)[0]
+    assert connection.as_uri() == f"{scheme}://:**@127.0.0.1:1/0"
