@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -32,7 +32,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from lti_tool import clock
-from lti_tool.mentoring.channels.base import Outcome, Outgoing, RetryPolicy, SendResult
+from lti_tool.mentoring.channels.base import Channel, Outcome, Outgoing, RetryPolicy, SendResult
 from lti_tool.mentoring.channels.models import ChannelCopy, CopyStatus
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,19 @@ class Marker:
         self.left = set(tries)
         #: Key -> seconds before its next try, for the rows to try again.
         self.waits: dict[int, float] = {}
+
+    def send(self, channel: Channel, outgoings: Sequence[Outgoing]) -> list[SendResult]:
+        """Hand ``outgoings`` to the channel, recording each answer as it comes (after the
+        batch, for a channel that does not report as it goes); log what failed for good;
+        the channel's answers."""
+        results = channel.send_many(outgoings, done=self)
+        for outgoing, result in zip(outgoings, results, strict=True):
+            if self.key(outgoing) in self.left:
+                self(outgoing, result)
+            if result.outcome == Outcome.FAILED:
+                log.warning("Sending %s %s failed for good: %s", self.queue.what,
+                            self.key(outgoing), result.reason)  # fmt: skip
+        return results
 
     def __call__(self, outgoing: Outgoing, result: SendResult) -> None:
         key = self.key(outgoing)

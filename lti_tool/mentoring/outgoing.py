@@ -211,11 +211,7 @@ def send_copies(session: Session, channel_name: str, delivery_ids: list[int], at
             copies.mark(session, queue, item.delivery_id, unset, None)
         return 0
     marker = copies.Marker(session, queue, tries, RetryPolicy.from_config(config), lease)
-    results = channel.send_many(outgoings, done=marker)
-    for item, result in zip(outgoings, results, strict=True):
-        if item.delivery_id in marker.left:  # a channel that does not report as it goes
-            marker(item, result)
-    _outcomes(channel_name, outgoings, results)
+    results = marker.send(channel, outgoings)
     if marker.waits:
         send_later(channel_name, list(marker.waits), attempt + 1, max(marker.waits.values()))
     return sum(1 for result in results if result.outcome == Outcome.SENT)
@@ -232,11 +228,3 @@ def send_due(session: Session) -> int:
 
 
 _GONE = "The delivery or its learner no longer exists."
-
-
-def _outcomes(channel: str, outgoings: Sequence[Outgoing], results: Sequence[SendResult]) -> None:
-    """Log what failed for good."""
-    for outgoing, result in zip(outgoings, results, strict=True):
-        if result.outcome == Outcome.FAILED:
-            log.warning("The %s copy of delivery %s failed for good: %s",
-                        channel, outgoing.delivery_id, result.reason)  # fmt: skip

@@ -46,7 +46,7 @@ def escalate_due(session: Session, hours: float | None = None) -> int:
         thread.escalated_to = [p for p in people if p != thread.mentor_id]
         thread.escalated_at = now
         thread.escalation_reason = _reason(thread, hours)
-        notify.escalation_after_commit(session, thread)
+        notify.queue_escalation(session, thread)
     session.commit()
     if due:
         log.info("Escalated %d unanswered questions", len(due))

@@ -56,7 +56,7 @@ _NO_SERVER = "No SMTP server is set up."
 _OPTED_OUT = "They turned email off."
 
 
-def reply_after_commit(session: Session, thread: Thread, post: Post) -> None:
+def queue_reply(session: Session, thread: Thread, post: Post) -> None:
     """Queue the learner's email about a mentor's reply, if email is set up and they want
     it: a row in this transaction, a task after its commit."""
     if _wanting(session, [thread.learner_id]):
@@ -66,7 +66,7 @@ def reply_after_commit(session: Session, thread: Thread, post: Post) -> None:
         )])  # fmt: skip
 
 
-def escalation_after_commit(session: Session, thread: Thread) -> None:
+def queue_escalation(session: Session, thread: Thread) -> None:
     """Queue the emails about an escalated thread to those it went to who want email."""
     _queue(session, [ThreadEmail(
         thread_id=thread.id, person_id=person, kind=ThreadEmailKind.ESCALATION,
@@ -101,14 +101,8 @@ def send(session: Session, email_ids: list[int], attempt: int = 1) -> int:
         return 0
     marker = copies.Marker(session, EMAILS, tries, RetryPolicy.from_config(config), lease,
                            key=lambda outgoing: outgoings[outgoing.message_key][0])  # fmt: skip
-    results = EmailChannel(SmtpSettings.from_config(config)).send_many(
-        [outgoing for _id, outgoing in outgoings.values()], done=marker
-    )
-    for (email_id, outgoing), result in zip(outgoings.values(), results, strict=True):
-        if email_id in marker.left:
-            marker(outgoing, result)
-        if result.outcome == Outcome.FAILED:
-            log.warning("The email %s failed for good: %s", outgoing.message_key, result.reason)
+    results = marker.send(EmailChannel(SmtpSettings.from_config(config)),
+                          [outgoing for _id, outgoing in outgoings.values()])  # fmt: skip
     if marker.waits:
         send_later(list(marker.waits), attempt + 1, max(marker.waits.values()))
     return sum(1 for result in results if result.outcome == Outcome.SENT)
@@ -131,10 +125,7 @@ def send_later(email_ids: list[int], attempt: int = 1, wait: float = 0) -> Any:
 def _queue(session: Session, emails: list[ThreadEmail]) -> None:
     if not emails:
         return
-    now = clock.now()
-    for email in emails:
-        email.next_attempt_at = now
-    session.add_all(emails)
+    session.add_all(emails)  # due now (``next_attempt_at``'s default)
     session.flush()
     ids = [email.id for email in emails]
     jobs.call_after_commit(SEND_TASK, lambda: send_later(ids))

@@ -104,10 +104,10 @@ def reply(session: Session, thread_id: int, author_id: int, text: str) -> Post:
 
 def notify_reply(session: Session, thread: Thread, post: Post) -> None:
     """Tell the learner a mentor replied: the thread is unread in the panel
-    (``learner_unread_at``), and an email goes after commit where the learner wants email
+    (``learner_unread_at``), and queues her email (sent after the commit) where she wants email
     (``notify``). It runs in the reply's transaction and does not commit."""
     thread.learner_unread_at = post.created_at
-    notify.reply_after_commit(session, thread, post)
+    notify.queue_reply(session, thread, post)
 
 
 def mark_read(session: Session, thread_id: int, learner_id: int) -> None:
