@@ -68,12 +68,15 @@ def delivery(db: SQLAlchemy, people: People, who: str, kind: MessageKind) -> int
 
 def kept(people: People, who: str) -> str:
     """``who`` reads her panel twice; the second comes from the cache. The page."""
+    cache, before = page_cache(), len(page_cache())
     first = people.get(who, "/panel/")
     assert first.status_code == 200
-    before = len(page_cache())
+    assert len(cache) == before + 1  # rendered and kept
+    pages = list(cache._kept.values())
     second = people.get(who, "/panel/")
     assert second.status_code == 200
-    assert len(page_cache()) == before  # served, not rendered and kept again
+    # Served: the very pages kept after the first view, none rendered and kept again.
+    assert {id(page) for page in cache._kept.values()} == {id(page) for page in pages}
     return second.text
 
 
