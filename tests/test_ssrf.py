@@ -246,7 +246,7 @@ def test_a_webhook_into_the_network_is_refused_when_added_and_when_posted(
     settings = WebhookSettings.from_config(app.config)
     allowed = WebhookChannel(db.session(), settings).send(outgoing(registration_id=registration.id))
     assert allowed.outcome == Outcome.SENT
-    monkeypatch.setattr(webhook, "check_url", lambda url, rules: url)  # as if DNS changed
+    monkeypatch.setattr(webhook, "check_url", lambda url, rules, **_: url)  # as if DNS changed
     refusing = replace(settings, rules=replace(settings.rules, production=True))
     result = WebhookChannel(db.session(), refusing).send(outgoing(registration_id=registration.id))
     assert result.outcome == Outcome.FAILED

@@ -224,7 +224,7 @@ def _holds(client: LrsClient, http: requests.Session, row: Claimed) -> bool:
 
 def _client(source: LrsSource, settings: DeliverySettings) -> LrsClient:
     return LrsClient(
-        endpoint=check_endpoint(source.endpoint, production=settings.production),
+        endpoint=check_endpoint(source.endpoint, production=settings.production, resolve=False),
         username=source.username, password=crypto.decrypt(source.password_encrypted).decode(),
         version=source.xapi_version, timeout=settings.timeout,
     )  # fmt: skip

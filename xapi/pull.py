@@ -139,7 +139,7 @@ def queue_due(session: Session) -> list[int]:
 
 
 def _read(session: Session, source: LrsSource, settings: PullSettings) -> None:
-    check_endpoint(source.endpoint, production=settings.production)
+    check_endpoint(source.endpoint, production=settings.production, resolve=False)
     client = LrsClient(
         endpoint=source.endpoint, username=source.username,
         password=crypto.decrypt(source.password_encrypted).decode(),

@@ -115,12 +115,19 @@ def remove(session: Session, source_id: int) -> LrsSource:
     return source
 
 
-def check_endpoint(url: str, *, production: bool) -> str:
-    """The endpoint without a trailing slash; https, or http on loopback outside production."""
+def check_endpoint(url: str, *, production: bool, resolve: bool = True) -> str:
+    """The endpoint without a trailing slash; https, or http on loopback outside production.
+    With ``resolve`` (when it is given, so nothing refused is stored) where the host resolves
+    to is checked too; a use of a stored one leaves that to the connection
+    (``http_safety.session``), which resolves and checks it anyway.
+    """
     text = url.strip().rstrip("/")
     problem = address_problem(
         text, production=production, what="The endpoint", carrying="the username and password"
-    ) or resolved_problem(text, http_safety.current_policy(), what="The endpoint", unknown_ok=True)
+    )
+    if problem is None and resolve:
+        policy = http_safety.current_policy()
+        problem = resolved_problem(text, policy, what="The endpoint", unknown_ok=True)
     if problem is not None:
         raise SourceError(problem)
     return text.removesuffix("/statements")

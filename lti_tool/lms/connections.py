@@ -111,13 +111,18 @@ def queue_new_courses(session: Session) -> list[int]:
     return list(new)
 
 
-def check_url(url: str, kind: LmsKind, *, production: bool) -> str:
+def check_url(url: str, kind: LmsKind, *, production: bool, resolve: bool = True) -> str:
     """The LMS site's address, without a trailing slash; https, or http on loopback outside
-    production."""
+    production.
+    With ``resolve`` (when it is given, so nothing refused is stored) where the host resolves
+    to is checked too; a use of a stored one leaves that to the connection
+    (``http_safety.session``), which resolves and checks it anyway.
+    """
     text = url.strip().rstrip("/").removesuffix(_API_SUFFIXES[kind]).rstrip("/")
-    problem = address_problem(
-        text, production=production, what="The address", carrying="the token"
-    ) or resolved_problem(text, http_safety.current_policy(), what="The address", unknown_ok=True)
+    problem = address_problem(text, production=production, what="The address", carrying="the token")
+    if problem is None and resolve:
+        policy = http_safety.current_policy()
+        problem = resolved_problem(text, policy, what="The address", unknown_ok=True)
     if problem is not None:
         raise LmsConnectionError(problem)
     return text

@@ -91,7 +91,9 @@ def connection_token(connection: LmsConnection, settings: ReadSettings) -> str:
     """The connection's token, after its address is checked again (settings may change);
     LmsError if either cannot be used."""
     try:
-        check_url(connection.base_url, connection.kind, production=settings.production)
+        check_url(
+            connection.base_url, connection.kind, production=settings.production, resolve=False
+        )
         return crypto.decrypt(connection.token_encrypted).decode()
     except LmsConnectionError as exc:
         raise LmsError(f"The LMS connection's address is refused: {exc.message}") from None

@@ -47,13 +47,19 @@ class AddressRules:
         return replace(self.allowed, loopback=not self.production, private=self.allow_private)
 
 
-def check_url(url: str, rules: AddressRules) -> str:
-    """The webhook's address, if it may be posted to; else WebhookError saying why."""
+def check_url(url: str, rules: AddressRules, *, resolve: bool = True) -> str:
+    """The webhook's address, if it may be posted to; else WebhookError saying why.
+    With ``resolve`` (when it is given, so nothing refused is stored) where the host resolves
+    to is checked too; a use of a stored one leaves that to the connection
+    (``http_safety.session``), which resolves and checks it anyway.
+    """
     text = url.strip()
     what = "The webhook address"
     problem = address_problem(
         text, production=rules.production, what=what, carrying="the signed messages"
-    ) or resolved_problem(text, rules.policy, what=what)
+    )
+    if problem is None and resolve:
+        problem = resolved_problem(text, rules.policy, what=what)
     if problem is not None:
         raise WebhookError(problem)
     return text

@@ -137,7 +137,7 @@ class WebhookChannel(Channel):
         if found is None:
             return SendResult.unavailable("No webhook is set up for the learner's platform.")
         try:
-            url = check_url(found[0], self.settings.rules)
+            url = check_url(found[0], self.settings.rules, resolve=False)
             secret = crypto.decrypt(found[1], self.settings.secrets_key or None)
         except WebhookError as exc:
             return SendResult.failed(f"The webhook's address is refused: {exc.message}")
