@@ -28,10 +28,11 @@ def address_problem(url: str, *, production: bool, what: str, carrying: str) -> 
 
 
 def resolved_problem(
-    url: str, policy: AddressPolicy, *, what: str, unknown_ok: bool = False
+    url: str, policy: AddressPolicy | None = None, *, what: str, unknown_ok: bool = False
 ) -> str | None:
     """What is wrong with where ``url``'s host resolves to now, in a sentence naming it as
-    ``what``: an address ``policy`` refuses (see ``http_safety``); None if it will do (and,
+    ``what``: an address ``policy`` (the app's, by default) refuses (see ``http_safety``);
+    None if it will do (and,
     with ``unknown_ok``, if the host cannot be found now).
 
     For refusing an address when it is given, so nothing is stored; every call to it is

@@ -165,11 +165,11 @@ def setting_problems(settings: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def policy_from_config(config: Mapping[str, Any], *, private: bool = False) -> AddressPolicy:
-    """The policy of an app's settings (``private``: allow every private address too)."""
+def policy_from_config(config: Mapping[str, Any]) -> AddressPolicy:
+    """The policy of an app's settings."""
     networks, hosts = parse_allowed(config.get("HTTP_ALLOWED_PRIVATE_NETWORKS", []))
     loopback = config.get("ENV") in ("development", "testing")
-    return AddressPolicy(networks, hosts, loopback=loopback, private=private)
+    return AddressPolicy(networks, hosts, loopback=loopback)
 
 
 def current_policy() -> AddressPolicy:

@@ -73,8 +73,7 @@ def validate(settings: Mapping[str, Any]) -> None:
     problems.extend(_embed_host_problems(settings["MENTORING_EMBED_HOSTS"]))
     problems.extend(http_safety.setting_problems(settings))
     problems.extend(_rate_limit_problems(settings))
-    hours = settings["MENTORING_SESSION_REMINDER_HOURS"]
-    if not isinstance(hours, int) or isinstance(hours, bool) or hours < 0:
+    if not _whole_number(settings["MENTORING_SESSION_REMINDER_HOURS"]):
         problems.append("VM_MENTORING_SESSION_REMINDER_HOURS must be a whole number of hours "
                         "(0 switches the automatic session reminder off).")  # fmt: skip
     problems.extend(_retention_problems(settings))
@@ -122,11 +121,11 @@ def _retention_problems(settings: Mapping[str, Any]) -> list[str]:
     return [
         f"VM_{name} is {settings[name]}; it must be a number of days, 0 to keep for ever."
         for name in ("XAPI_RETENTION_DAYS", "XAPI_OUTBOX_RETENTION_DAYS")
-        if not _days(settings[name])
+        if not _whole_number(settings[name])
     ]
 
 
-def _days(value: Any) -> bool:
+def _whole_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

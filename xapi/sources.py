@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import clock, crypto, http_safety
+from lti_tool import clock, crypto
 from lti_tool.addresses import address_problem, resolved_problem
 from lti_tool.courses.syncs import SyncStatus
 from lti_tool.errors import AppError, NotFound
@@ -126,8 +126,7 @@ def check_endpoint(url: str, *, production: bool, resolve: bool = True) -> str:
         text, production=production, what="The endpoint", carrying="the username and password"
     )
     if problem is None and resolve:
-        policy = http_safety.current_policy()
-        problem = resolved_problem(text, policy, what="The endpoint", unknown_ok=True)
+        problem = resolved_problem(text, what="The endpoint", unknown_ok=True)
     if problem is not None:
         raise SourceError(problem)
     return text.removesuffix("/statements")

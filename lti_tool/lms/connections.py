@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
-from lti_tool import clock, crypto, http_safety
+from lti_tool import clock, crypto
 from lti_tool.addresses import address_problem, resolved_problem
 from lti_tool.courses import sync_jobs
 from lti_tool.courses.models import Course
@@ -121,8 +121,7 @@ def check_url(url: str, kind: LmsKind, *, production: bool, resolve: bool = True
     text = url.strip().rstrip("/").removesuffix(_API_SUFFIXES[kind]).rstrip("/")
     problem = address_problem(text, production=production, what="The address", carrying="the token")
     if problem is None and resolve:
-        policy = http_safety.current_policy()
-        problem = resolved_problem(text, policy, what="The address", unknown_ok=True)
+        problem = resolved_problem(text, what="The address", unknown_ok=True)
     if problem is not None:
         raise LmsConnectionError(problem)
     return text

@@ -18,6 +18,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from lti_tool import http_safety
+from lti_tool.addresses import resolved_problem
 from lti_tool.lti.config import TOOL_CONFIGURATION, PlatformOffer, client_registration
 from lti_tool.lti.errors import PlatformAnswerError, PlatformTimeout, RegistrationRequestError
 from lti_tool.lti.models import PlatformRegistration, RegistrationStatus
@@ -101,9 +102,9 @@ def _check_addresses(platform: PlatformConfiguration) -> None:
     not be allowed to call later (each call is checked again at its connection)."""
     for what, url in (("key set (jwks_uri)", platform.jwks_uri),
                       ("token endpoint", platform.token_endpoint)):  # fmt: skip
-        problem = http_safety.url_problem(url, unknown_ok=True)
+        problem = resolved_problem(url, what=f"The platform's {what}", unknown_ok=True)
         if problem is not None:
-            raise RegistrationRequestError(f"The platform's {what} is refused: {problem}.")
+            raise RegistrationRequestError(problem)
 
 
 def read_configuration(

@@ -82,12 +82,13 @@ def erase(session: Session, who: DataSubject) -> Erasure:
 def _by_actor(session: Session, who: DataSubject, done: Erasure) -> None:
     statements = _matching(session, Statement, who, Statement.body)
     _delete_ids(session, Statement.__table__, statements, done)
-    sent = _matching(session, OutboxStatement, who, OutboxStatement.body,
-                     OutboxStatement.delivered_at.is_not(None))  # fmt: skip
-    unsent = _matching(session, OutboxStatement, who, OutboxStatement.body,
-                       OutboxStatement.delivered_at.is_(None))  # fmt: skip
-    done.already_sent = len(sent)
-    _delete_ids(session, OutboxStatement.__table__, sent + unsent, done)
+    outbox = (select(OutboxStatement.id, OutboxStatement.body, OutboxStatement.delivered_at)
+              .where(OutboxStatement.registration_id == who.registration_id)
+              .execution_options(yield_per=CHUNK))  # fmt: skip
+    queued = [(row_id, sent is not None) for row_id, body, sent in session.execute(outbox)
+              if who.in_statement(body)]  # fmt: skip
+    done.already_sent = sum(1 for _row_id, sent in queued if sent)
+    _delete_ids(session, OutboxStatement.__table__, [row_id for row_id, _sent in queued], done)
     unresolved = _matching(session, LearningEvent, who, LearningEvent.actor,
                            LearningEvent.person_id.is_(None), actor=True)  # fmt: skip
     _delete_ids(session, LearningEvent.__table__, unresolved, done)

@@ -68,11 +68,16 @@ def _plain(value: Any) -> Any:
 def _pointing_rows(session: Session, person_id: int, sections: dict[str, list[Any]]) -> None:
     by_table: dict[Table, list[Any]] = defaultdict(list)
     for table, column in person_columns():
-        by_table[table].append(column)
+        if table.name not in _REACHED:
+            by_table[table].append(column)
     for table, columns in by_table.items():
         query = select(table).where(or_(*(column == person_id for column in columns)))
         rows = session.execute(query.order_by(*table.primary_key.columns)).mappings()
         sections[table.name] = [plain_row(table, row) for row in rows]
+
+
+#: The tables ``_reached_rows`` exports whole (what points at the person, and more).
+_REACHED = {"mentoring_responses", "thread_posts"}
 
 
 def _reached_rows(session: Session, person_id: int, sections: dict[str, list[Any]]) -> None:
