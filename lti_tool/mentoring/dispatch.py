@@ -77,7 +77,7 @@ def _dispatch_batch(session: Session, rows: Sequence[Any], now: datetime) -> int
     policy = preferences.policies(session, people, current_app.config)
     today = _delivered_today(session, policy, now)
     deliver, hold, skip = [], [], []
-    delivered: set[int] = set()
+    changed: set[tuple[int, int]] = set()  # (course, learner) whose panel a delivery changes
     copies: dict[str, list[int]] = {}
     mentors = _Mentors(session, {(row.course_id, row.person_id) for row in rows})
     set_up = outgoing.available(session, current_app.config, {row.course_id for row in rows})
@@ -88,15 +88,14 @@ def _dispatch_batch(session: Session, rows: Sequence[Any], now: datetime) -> int
             today[row.person_id] += 1
             mentor = mentors.of(row.course_id, row.person_id)
             deliver.append({"delivery": row.id, "now": now, "mentor": mentor})
-            delivered.add(row.id)
+            changed.add((row.course_id, row.person_id))
             for name in outgoing.wanted(learner, set_up.get(row.course_id, set())):
                 copies.setdefault(name, []).append(row.id)
         elif decision.verdict == Verdict.HOLD:
             hold.append({"delivery": row.id, "until": decision.until, "why": decision.reason})
         else:
             skip.append({"delivery": row.id, "why": decision.reason})
-    freshness.learners_changed(session, {
-        (row.course_id, row.person_id) for row in rows if row.id in delivered})  # fmt: skip
+    freshness.learners_changed(session, changed)
     connection = session.connection()
     for statement, params in ((_DELIVER, deliver), (_HOLD, hold), (_SKIP, skip)):
         if params:

@@ -294,9 +294,8 @@ def rsvp(
             _("“%(title)s” has already started, so answers to it are closed.", title=item.title)
         )
     wanted = RsvpAnswer(answer)
-    # Serialise this session's RSVPs on its message row (PostgreSQL; SQLite writes one at a
-    # time already), so counting places and taking one cannot interleave.
-    session.execute(select(Message.id).where(Message.id == item.message_id).with_for_update())
+    # Counting places and taking one cannot interleave with another RSVP or a reminder.
+    reminders.lock(session, item.message_id)
     row = session.scalar(
         select(Rsvp).where(Rsvp.message_id == item.message_id, Rsvp.person_id == item.person_id)
     )

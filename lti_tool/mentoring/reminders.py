@@ -115,11 +115,15 @@ def sweep(session: Session) -> int:
 
 
 def _answered_sessions(session: Session) -> list[tuple[Message, meetings.Meeting]]:
-    """Sessions someone is going to (or might go to), with their time."""
+    """Sessions someone is going to (or might go to), with their time; not those that began
+    long before the sweep's slack (so the sweep does not grow with every past session)."""
     answered = select(Rsvp.message_id).where(Rsvp.answer.in_(REMINDED))
+    # starts_at is stored in the session's own zone: its date is at most a day off UTC's.
+    since = (clock.now() - _EXPIRY_SLACK - timedelta(days=1)).date().isoformat()
+    local_day = func.substr(Message.details["starts_at"].as_string(), 1, 10)
     found = []
     for message in session.scalars(select(Message).where(
-        Message.kind == MessageKind.SESSION, Message.id.in_(answered)
+        Message.kind == MessageKind.SESSION, Message.id.in_(answered), local_day >= since
     ).order_by(Message.id)):  # fmt: skip
         meeting = meetings.Meeting.of(message.details or {})
         if meeting is not None:
