@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
 from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from lti_tool.console.views import STAFF, bp
 from lti_tool.courses.models import Enrollment, Person, Role
 from lti_tool.errors import AppError, Conflict, NotFound
 from lti_tool.extensions import db
-from lti_tool.i18n import _, lazy_gettext, ngettext
+from lti_tool.i18n import _, current_language, lazy_gettext, ngettext
 from lti_tool.lti.access import launch_required
 from lti_tool.mentoring import journeys, meetings, reasons, reminders
 from lti_tool.mentoring.models import (
@@ -154,8 +155,8 @@ def sessions() -> str:
 def _moment(at: datetime, zone_name: str | None, meeting: meetings.Meeting) -> str:
     """An instant as a mentor reads it: ``30 November 2026, 14:00 (Europe/Paris)``."""
     zone = meeting.zone(zone_name)
-    local = at.astimezone(zone)
-    return f"{local.day} {local:%B %Y, %H:%M} ({zone.key})"
+    when = format_datetime(at, "d MMMM y, HH:mm", tzinfo=zone, locale=current_language())
+    return f"{when} ({zone.key})"
 
 
 def _day(meeting: meetings.Meeting, now: datetime) -> date:
