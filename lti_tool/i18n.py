@@ -17,7 +17,6 @@ from flask_babel import format_number as _format_number
 from flask_babel import format_time as _format_time
 from flask_babel import gettext as _gettext
 from flask_babel import lazy_gettext as _lazy_gettext
-from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.mentoring import reasons
@@ -84,10 +83,10 @@ def select_locale() -> str:
         return SUPPORTED[0]
     launch = g.get("launch")
     if launch is not None:
-        chosen = db.session.scalar(
-            select(LearnerPreference.locale).where(LearnerPreference.person_id == launch.person.id)
-        )
-        found = spoken(chosen) or spoken(launch.person.locale)
+        # The panel's render loaded her preferences already (preferences.policies): the
+        # session's identity map answers without another query.
+        chosen = db.session.get(LearnerPreference, launch.person.id)
+        found = spoken(chosen.locale if chosen else None) or spoken(launch.person.locale)
         if found:
             return found
     return request.accept_languages.best_match(SUPPORTED) or SUPPORTED[0]
