@@ -19,7 +19,6 @@ events/s), pg_copy_ceiling (rows/s). bench_lrs.py measures lrs_pull.
 
 from __future__ import annotations
 
-import base64
 import copy
 import http.client
 import json
@@ -36,7 +35,7 @@ import psycopg
 
 from bench.database import bench_database
 from bench.figures import Figure
-from bench.services import BENCH_RATE_LIMITS, gunicorn, redis_broker
+from bench.services import BENCH_RATE_LIMITS, gunicorn, redis_broker, statement_headers
 from lti_tool import create_app
 from lti_tool.courses.models import Course, Person
 from lti_tool.events import handoff
@@ -73,11 +72,7 @@ def run() -> Iterator[Figure]:
             registration_id = registration.id
             made = credentials.create(db.session(), registration_id, "bench")
             close_connections()
-        headers = {
-            "Authorization": "Basic "
-            + base64.b64encode(f"{made.key}:{made.secret}".encode()).decode(),
-            "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json",
-        }  # fmt: skip
+        headers = statement_headers(made.key, made.secret)
         with gunicorn(settings) as port:
             template = json.loads(FIXTURE.read_text())
             post = _Poster(port, headers)

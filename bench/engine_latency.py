@@ -11,7 +11,6 @@ started, the dispatcher woken and run. Nothing else wakes either (beat is not ru
 
 from __future__ import annotations
 
-import base64
 import copy
 import http.client
 import json
@@ -29,7 +28,14 @@ from sqlalchemy import insert, select
 
 from bench.database import bench_database
 from bench.figures import Figure
-from bench.services import app_on, celery_worker, gunicorn, wait_until, worker_ready
+from bench.services import (
+    app_on,
+    celery_worker,
+    gunicorn,
+    statement_headers,
+    wait_until,
+    worker_ready,
+)
 from lti_tool.courses.models import Course, Enrollment, Person, Role
 from lti_tool.extensions import close_connections, db
 from lti_tool.lti.models import Deployment, PlatformRegistration, RegistrationStatus
@@ -200,6 +206,4 @@ def _seed() -> dict[str, str]:
         rules.switch(db.session(), rule.id, True)
     db.session.commit()
     made = credentials.create(db.session(), registration.id, "bench")
-    auth = base64.b64encode(f"{made.key}:{made.secret}".encode()).decode()
-    return {"Authorization": f"Basic {auth}", "X-Experience-API-Version": "1.0.3",
-            "Content-Type": "application/json"}  # fmt: skip
+    return statement_headers(made.key, made.secret)

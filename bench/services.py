@@ -8,6 +8,7 @@ machine's server).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -177,3 +178,10 @@ def wait_http(url: str, seconds: float = 30) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not answer {url} within {seconds} s")
+
+
+def statement_headers(key: str, secret: str) -> dict[str, str]:
+    """The headers of a statement POST with this xAPI source's Basic credentials."""
+    auth = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {auth}", "X-Experience-API-Version": "1.0.3",
+            "Content-Type": "application/json"}  # fmt: skip

@@ -5,13 +5,13 @@ applied it ("not yet" sends a resource at once; "yes" ends it)."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import select, update
 
 from bench.engine_latency import mentored_course
+from bench.services import statement_headers
 from bench.soak_load import Learners
 from lti_tool.courses.models import Person, Role
 from lti_tool.extensions import db
@@ -68,12 +68,10 @@ def seed(app: Flask, count: int) -> Seeded:
     question = session.scalars(select(Step.id).where(Step.sequence_id == sequence.id,
                                                      Step.key == "ask")).one()  # fmt: skip
     made = credentials.create(session, registration.id, "soak")
-    auth = base64.b64encode(f"{made.key}:{made.secret}".encode()).decode()
     deployment = session.scalars(select(Deployment)).one()
     secret = app.config["SECRET_KEY"]
     launch_tokens = [tokens.issue(tokens.LaunchContext(
         registration.id, deployment.id, course.id, person_id, Role.LEARNER), secret)
         for person_id in person_ids]  # fmt: skip
-    headers = {"Authorization": f"Basic {auth}", "X-Experience-API-Version": "1.0.3",
-               "Content-Type": "application/json"}  # fmt: skip
+    headers = statement_headers(made.key, made.secret)
     return Seeded(Learners(subjects, person_ids, launch_tokens), headers, question)
